@@ -1,0 +1,1 @@
+"""Proposers: produce candidate solutions for a task (search over the library, or a language model)."""

@@ -1,0 +1,104 @@
+"""The verifier: runs a candidate in the sandbox on examples and compares outputs on the host side.
+
+The candidate runs inside the sandbox and only returns values; comparison happens here, in the trusted
+process, so code that tampers with its own interpreter cannot forge a pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .sandbox import Limits, Sandbox
+from .tasks import Example
+
+# Appended to the candidate's module; calls the entry point on every example and reports values or errors.
+_HARNESS = '''
+
+def __evoskill_run_all__(__entry, __inputs):
+    __out = []
+    __fn = globals().get(__entry)
+    if not callable(__fn):
+        raise NameError(f"the code defines no function named {__entry!r}")
+    for __args in __inputs:
+        try:
+            __out.append({"value": __fn(*__args)})
+        except Exception as __exc:  # report per example, keep going
+            __out.append({"error": f"{type(__exc).__name__}: {__exc}"})
+    return __out
+'''
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One example the candidate got wrong: what it was given, what was wanted, what came back."""
+
+    inputs: tuple[Any, ...]
+    expected: Any
+    actual: Any = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        args = ", ".join(json.dumps(a) for a in self.inputs)
+        got = f"raised {self.error}" if self.error else f"returned {json.dumps(self.actual)}"
+        return f"f({args}) should return {json.dumps(self.expected)} but {got}"
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking a candidate on a set of examples."""
+
+    passed: bool
+    total: int
+    failures: list[Failure] = field(default_factory=list)
+    error_type: str | None = None
+    error_message: str | None = None
+    limit: str | None = None
+    seconds: float = 0.0
+
+    def describe(self, limit: int = 5) -> str:
+        if self.passed:
+            return f"all {self.total} examples pass"
+        if self.error_type:
+            extra = f" (limit: {self.limit})" if self.limit else ""
+            return f"{self.error_type}: {self.error_message}{extra}"
+        lines = [f.describe() for f in self.failures[:limit]]
+        return f"{len(self.failures)}/{self.total} examples fail:\n" + "\n".join(lines)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Exact equality of JSON values (``True`` is not ``1``, ``1`` is not ``1.0``)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+class Verifier:
+    """Checks Python candidates against examples in a :class:`Sandbox`."""
+
+    def __init__(self, sandbox: Sandbox, limits: Limits | None = None) -> None:
+        self.sandbox = sandbox
+        self.limits = limits or Limits(cpu_seconds=5, wall_seconds=10, memory_mb=512)
+
+    def check(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
+        """Run ``entry`` from ``code`` on every example; pass only if every output matches exactly."""
+        inputs = [list(e.inputs) for e in examples]
+        result = self.sandbox.run_code(code + _HARNESS, "__evoskill_run_all__", [entry, inputs],
+                                       limits=self.limits)
+        if not result.ok:
+            return Verdict(False, len(examples), error_type=result.error_type or "Error",
+                           error_message=result.error_message or "", limit=result.limit, seconds=result.seconds)
+        outputs = result.value
+        if not isinstance(outputs, list) or len(outputs) != len(examples):
+            return Verdict(False, len(examples), error_type="ProtocolError",
+                           error_message="the candidate did not return one result per example",
+                           seconds=result.seconds)
+        failures = []
+        for ex, out in zip(examples, outputs, strict=True):
+            if not isinstance(out, dict):
+                failures.append(Failure(ex.inputs, ex.output, error="malformed result"))
+            elif "error" in out:
+                failures.append(Failure(ex.inputs, ex.output, error=str(out["error"])))
+            elif not same(out.get("value"), ex.output):
+                failures.append(Failure(ex.inputs, ex.output, actual=out.get("value")))
+        return Verdict(not failures, len(examples), failures, seconds=result.seconds)
