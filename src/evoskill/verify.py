@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .sandbox import Limits, Sandbox
@@ -28,6 +29,16 @@ def __evoskill_run_all__(__entry, __inputs):
         except Exception as __exc:  # report per example, keep going
             __out.append({"error": f"{type(__exc).__name__}: {__exc}"})
     return __out
+'''
+
+
+# Imports a script by path and exposes its globals, so that the harness can find the entry point.
+_FILE_LOADER = '''
+import importlib.util as __ilu
+__spec = __ilu.spec_from_file_location("evoskill_candidate", {path!r})
+__module = __ilu.module_from_spec(__spec)
+__spec.loader.exec_module(__module)
+globals().update({{k: v for k, v in vars(__module).items() if not k.startswith("__")}})
 '''
 
 
@@ -82,9 +93,16 @@ class Verifier:
 
     def check(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
         """Run ``entry`` from ``code`` on every example; pass only if every output matches exactly."""
+        return self._run(code + _HARNESS, entry, examples)
+
+    def check_file(self, path: str | Path, entry: str, examples: Sequence[Example]) -> Verdict:
+        """Like :meth:`check` for a script on disk (a skill's entry point, importing its siblings)."""
+        loader = _FILE_LOADER.format(path=str(Path(path).resolve()))
+        return self._run(loader + _HARNESS, entry, examples)
+
+    def _run(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
         inputs = [list(e.inputs) for e in examples]
-        result = self.sandbox.run_code(code + _HARNESS, "__evoskill_run_all__", [entry, inputs],
-                                       limits=self.limits)
+        result = self.sandbox.run_code(code, "__evoskill_run_all__", [entry, inputs], limits=self.limits)
         if not result.ok:
             return Verdict(False, len(examples), error_type=result.error_type or "Error",
                            error_message=result.error_message or "", limit=result.limit, seconds=result.seconds)
