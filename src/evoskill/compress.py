@@ -1,0 +1,433 @@
+"""Library learning: find sub-programs shared by solutions, turn them into skills, rewrite the users.
+
+Like DreamCoder's compression step, done with Stitch (``stitch_core``). Our programs are translated to
+Stitch's lambda calculus and back:
+
+* a program of ``n`` inputs becomes ``n`` nested ``lam``; input ``x0`` is bound by the outermost one;
+* a :class:`Lambda` of ``k`` parameters becomes ``k`` nested ``lam`` (de Bruijn variables ``$i``);
+* every constant becomes an interned symbol ``@c<i>`` (so strings, lists and negative numbers are safe);
+* a call ``(op a b)`` stays ``(op a b)``.
+
+Every translation is checked: a program must come back unchanged (up to lambda parameter names), and a
+rewritten program, with its abstractions inlined, must be the original program. An abstraction is kept
+only if it compresses the corpus under a minimum-description-length measure (corpus + library get
+smaller), is used by at least ``min_uses`` solutions, has well-typed first-order holes, and - when stored -
+passes its own tests, which are recorded from the solutions that use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import stitch_core
+
+from .synth.program import Call, Const, Expr, Lambda, Var, compile_program, input_name, ops, substitute, to_sexpr
+from .tasks import TYPES, Example, type_of
+
+Signature = tuple[tuple[str, ...], str]
+
+
+# ---- data -------------------------------------------------------------------------------------------------
+
+@dataclass
+class CorpusItem:
+    """One solution given to compression: its skill name, program, arity and examples."""
+
+    name: str
+    program: Expr
+    arity: int
+    examples: tuple[Example, ...] = ()
+    arg_types: tuple[str, ...] = ()
+    return_type: str = ""
+
+
+@dataclass
+class Abstraction:
+    """A learned abstraction: a program over ``x0..x(arity-1)`` and the solutions rewritten to use it."""
+
+    name: str
+    body: Expr
+    arity: int
+    arg_types: tuple[str, ...] = ()
+    return_type: str = ""
+    uses: list[str] = field(default_factory=list)
+    rewritten: dict[str, Expr] = field(default_factory=dict)
+    saving: int = 0
+    examples: list[Example] = field(default_factory=list)
+    stitch_body: str = ""
+    stored: bool = False
+    reason: str = ""
+    rewritten_stored: list[str] = field(default_factory=list)
+
+    @property
+    def signature(self) -> str:
+        return f"{', '.join(self.arg_types)} -> {self.return_type}"
+
+
+# ---- description length -------------------------------------------------------------------------------------
+
+def description_length(e: Expr) -> int:
+    """Size of a program under the MDL measure: one unit per call, variable, constant and lambda parameter."""
+    if isinstance(e, Call):
+        return 1 + sum(description_length(a) for a in e.args)
+    if isinstance(e, Lambda):
+        return len(e.params) + description_length(e.body)
+    return 1
+
+
+# ---- translation to and from stitch ---------------------------------------------------------------------------
+
+class Interner:
+    """A two-way table between constant values and safe Stitch symbols ``@c<i>``."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, str] = {}
+        self._values: dict[str, Any] = {}
+
+    def symbol(self, value: Any) -> str:
+        key = json.dumps([type(value).__name__, list(value) if isinstance(value, tuple) else value])
+        if key not in self._by_key:
+            sym = f"@c{len(self._by_key)}"
+            self._by_key[key] = sym
+            self._values[sym] = value
+        return self._by_key[key]
+
+    def value(self, symbol: str) -> Any:
+        return self._values[symbol]
+
+    def __contains__(self, symbol: str) -> bool:
+        return symbol in self._values
+
+
+def to_stitch(e: Expr, arity: int, table: Interner) -> str:
+    """The Stitch s-expression of a program of ``arity`` inputs."""
+    env = [input_name(i) for i in range(arity)]
+    inner = _to_stitch(e, env, table)
+    return "(lam " * arity + inner + ")" * arity
+
+
+def _to_stitch(e: Expr, env: list[str], table: Interner) -> str:
+    if isinstance(e, Var):
+        if e.name not in env:
+            raise ValueError(f"free variable {e.name}")
+        return f"${env[::-1].index(e.name)}"
+    if isinstance(e, Const):
+        return table.symbol(e.value)
+    if isinstance(e, Lambda):
+        body = _to_stitch(e.body, env + list(e.params), table)
+        return "(lam " * len(e.params) + body + ")" * len(e.params)
+    if not e.args:
+        return f"({e.op})"
+    return "(" + " ".join([e.op, *(_to_stitch(a, env, table) for a in e.args)]) + ")"
+
+
+SExp = str | list[Any]
+
+
+def _read(text: str) -> SExp:
+    tokens = re.findall(r"\(|\)|[^\s()]+", text)
+    stack: list[list[Any]] = [[]]
+    for tok in tokens:
+        if tok == "(":
+            stack.append([])
+        elif tok == ")":
+            done = stack.pop()
+            stack[-1].append(done)
+        else:
+            stack[-1].append(tok)
+    if len(stack) != 1 or len(stack[0]) != 1:
+        raise ValueError(f"unbalanced stitch expression {text!r}")
+    return stack[0][0]  # type: ignore[no-any-return]
+
+
+def from_stitch(text: str, arity: int, table: Interner, abstractions: Mapping[str, str] | None = None,
+                *, hole_prefix: str = "x", lambda_prefix: str = "v") -> Expr:
+    """Our program for a Stitch expression; ``abstractions`` maps Stitch names (``fn_0``) to skill names.
+
+    With ``arity`` inputs the expression must start with that many ``lam``. Holes ``#i`` become inputs
+    ``x<i>`` (abstraction bodies). Raises ValueError on anything our language cannot express.
+    """
+    sexp = _read(text)
+    for _ in range(arity):
+        if not (isinstance(sexp, list) and len(sexp) == 2 and sexp[0] == "lam"):
+            raise ValueError("missing input lambda")
+        sexp = sexp[1]
+    env = [input_name(i) for i in range(arity)]
+    return _from(sexp, env, table, dict(abstractions or {}), lambda_prefix, hole_prefix, arity)
+
+
+def _from(s: SExp, env: list[str], table: Interner, abstractions: dict[str, str], lp: str, hp: str,
+          arity: int) -> Expr:
+    if isinstance(s, str):
+        if s.startswith("$"):
+            i = int(s[1:])
+            if i >= len(env):
+                raise ValueError("free de Bruijn variable")
+            return Var(env[len(env) - 1 - i])
+        if s.startswith("#"):
+            return Var(f"{hp}{int(s[1:])}")
+        if s in table:
+            return Const(table.value(s))
+        raise ValueError(f"bare symbol {s!r} (a function used as a value)")
+    if s and s[0] == "lam":
+        params: list[str] = []
+        while isinstance(s, list) and len(s) == 2 and s[0] == "lam":
+            params.append(f"{lp}{len(env) + len(params) - arity}")
+            s = s[1]
+        return Lambda(tuple(params), _from(s, env + params, table, abstractions, lp, hp, arity))
+    head, *rest = s
+    while isinstance(head, list) and head and head[0] != "lam":  # flatten curried application
+        head, rest = head[0], [*head[1:], *rest]
+    if not isinstance(head, str) or head.startswith(("$", "#", "@")):
+        raise ValueError("only skills can be applied")
+    op = abstractions.get(head, head)
+    return Call(op, tuple(_from(a, env, table, abstractions, lp, hp, arity) for a in rest))
+
+
+def canonical(e: Expr, arity: int) -> str:
+    """A name-independent form of a program (de Bruijn), for comparing programs."""
+    return to_stitch(e, arity, _CanonTable())
+
+
+class _CanonTable(Interner):
+    def symbol(self, value: Any) -> str:
+        return "@" + json.dumps(list(value) if isinstance(value, tuple) else value).replace(" ", "")
+
+
+def inline(e: Expr, bodies: Mapping[str, tuple[Expr, int]]) -> Expr:
+    """Replace calls of the given abstractions by their bodies (parameters ``x0..``)."""
+    if isinstance(e, Call):
+        args = tuple(inline(a, bodies) for a in e.args)
+        if e.op in bodies:
+            body, k = bodies[e.op]
+            if len(args) != k:
+                raise ValueError(f"{e.op} called with {len(args)} arguments, wants {k}")
+            return substitute(body, {input_name(i): a for i, a in enumerate(args)})
+        return Call(e.op, args)
+    if isinstance(e, Lambda):
+        return Lambda(e.params, inline(e.body, bodies))
+    return e
+
+
+# ---- signatures -----------------------------------------------------------------------------------------------
+
+def _split_top(text: str, sep: str) -> list[str]:
+    parts, depth, cur, i = [], 0, "", 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if depth == 0 and text.startswith(sep, i):
+            parts.append(cur)
+            cur, i = "", i + len(sep)
+            continue
+        cur += ch
+        i += 1
+    return [*parts, cur]
+
+
+def parse_signature(text: str) -> Signature | None:
+    """``"str, int -> str"`` as ``(("str", "int"), "str")``; None if it cannot be read."""
+    parts = _split_top(text.strip(), "->")
+    if len(parts) < 2:
+        return None
+    args_text, ret = "->".join(parts[:-1]).strip(), parts[-1].strip()
+    args = tuple(a.strip() for a in _split_top(args_text, ",")) if args_text else ()
+    return args, ret
+
+
+def _hole_types(body: Expr, arity: int, sigs: Mapping[str, Signature]) -> list[str | None]:
+    found: list[str | None] = [None] * arity
+
+    def walk(e: Expr) -> None:
+        if isinstance(e, Call):
+            sig = sigs.get(e.op)
+            for i, a in enumerate(e.args):
+                if isinstance(a, Var) and re.fullmatch(r"x\d+", a.name) and sig and i < len(sig[0]):
+                    k = int(a.name[1:])
+                    if k < arity and found[k] is None:
+                        found[k] = sig[0][i]
+                walk(a)
+        elif isinstance(e, Lambda):
+            walk(e.body)
+
+    walk(body)
+    return found
+
+
+# ---- the search ----------------------------------------------------------------------------------------------
+
+def _skill_name(body: Expr, taken: Iterable[str]) -> str:
+    head = body.op if isinstance(body, Call) else "expr"
+    digest = hashlib.sha256(to_sexpr(body).encode()).hexdigest()
+    base = re.sub(r"-+", "-", f"abs-{head}"[:55]).strip("-")
+    name = f"{base}-{digest[:6]}"
+    n = 1
+    while name in set(taken):
+        n += 1
+        name = f"{base}-{digest[:6]}-{n}"
+    return name
+
+
+def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_uses: int = 2, arity: int = 2,
+                      signatures: Mapping[str, Signature] | None = None,
+                      functions: Mapping[str, Callable[..., Any]] | None = None,
+                      taken: Iterable[str] = ()) -> list[Abstraction]:
+    """Up to ``max_new`` abstractions that compress ``corpus``, each used by at least ``min_uses`` items.
+
+    Pure (no library, no sandbox). Each round asks Stitch for its best abstraction, translates it back,
+    checks the rewrite (inlining gives the original program back), usage, MDL saving and hole types, and
+    - with ``functions`` (skill name -> trusted callable) - records the abstraction's actual inputs and
+    outputs on the users' examples as its tests. Rounds stop at the first rejected candidate.
+    """
+    sigs = dict(signatures or {})
+    table = Interner()
+    current: dict[str, CorpusItem] = {}
+    for item in corpus:
+        try:
+            text = to_stitch(item.program, item.arity, table)
+            back = from_stitch(text, item.arity, table)
+        except ValueError:
+            continue
+        if canonical(back, item.arity) == canonical(item.program, item.arity):
+            current[item.name] = item
+    names = set(taken) | {o for it in current.values() for o in ops(it.program)}
+    found: list[Abstraction] = []
+    bodies: dict[str, tuple[Expr, int]] = {}
+    for _ in range(max_new):
+        if len(current) < min_uses:
+            break
+        items = list(current.values())
+        programs = [to_stitch(it.program, it.arity, table) for it in items]
+        try:
+            result = stitch_core.compress(programs, iterations=1, max_arity=arity)
+        except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
+            break
+        if not result.abstractions:
+            break
+        cand = _candidate(result, items, table, sigs, min_uses, names)
+        if cand is None:
+            break
+        if functions is not None:
+            if not _record(cand, items, functions, bodies):
+                break
+        names.add(cand.name)
+        bodies[cand.name] = (cand.body, cand.arity)
+        sigs[cand.name] = (cand.arg_types, cand.return_type)
+        found.append(cand)
+        for it in items:
+            if it.name in cand.rewritten:
+                current[it.name] = CorpusItem(it.name, cand.rewritten[it.name], it.arity, it.examples,
+                                              it.arg_types, it.return_type)
+    return found
+
+
+def _candidate(result: stitch_core.CompressionResult, items: list[CorpusItem], table: Interner,
+               sigs: Mapping[str, Signature], min_uses: int, taken: set[str]) -> Abstraction | None:
+    abst = result.abstractions[0]
+    try:
+        body = from_stitch(abst.body, 0, table, lambda_prefix="w")
+    except ValueError:
+        return None
+    if not isinstance(body, Call) or abst.arity < 1:
+        return None
+    k = abst.arity
+    order = [int(v[1:]) for v in dict.fromkeys(re.findall(r"\bx\d+\b", to_sexpr(body)))]
+    if sorted(order) != list(range(k)):
+        return None
+    body = substitute(body, {input_name(old): Var(input_name(new)) for new, old in enumerate(order)})
+    name = _skill_name(body, taken)
+    mapping = {abst.name: name}
+    rewritten: dict[str, Expr] = {}
+    before = after = 0
+    for it, text in zip(items, result.rewritten, strict=True):
+        before += description_length(it.program)
+        try:
+            new = _reorder(from_stitch(text, it.arity, table, mapping), name, order)
+            same = canonical(inline(new, {name: (body, k)}), it.arity) == canonical(it.program, it.arity)
+        except ValueError:
+            return None
+        if not same:
+            return None
+        after += description_length(new)
+        if name in set(ops(new)):
+            rewritten[it.name] = new
+    if len(rewritten) < min_uses:
+        return None
+    saving = before - (after + description_length(body) + k)
+    if saving <= 0:
+        return None
+    holes = _hole_types(body, k, sigs)
+    head = sigs.get(body.op)
+    ret = head[1] if head else ""
+    if any(h is not None and h not in TYPES for h in holes) or (ret and ret not in TYPES):
+        return None
+    return Abstraction(name=name, body=body, arity=k, arg_types=tuple(h or "" for h in holes), return_type=ret,
+                       uses=sorted(rewritten), rewritten=rewritten, saving=saving, stitch_body=abst.body)
+
+
+def _reorder(e: Expr, name: str, order: list[int]) -> Expr:
+    """Permute the arguments of calls of ``name``: new argument ``j`` is old argument ``order[j]``."""
+    if isinstance(e, Call):
+        args = tuple(_reorder(a, name, order) for a in e.args)
+        if e.op == name:
+            if len(args) != len(order):
+                raise ValueError(f"{name} called with {len(args)} arguments")
+            args = tuple(args[i] for i in order)
+        return Call(e.op, args)
+    if isinstance(e, Lambda):
+        return Lambda(e.params, _reorder(e.body, name, order))
+    return e
+
+
+def _record(cand: Abstraction, items: list[CorpusItem], functions: Mapping[str, Callable[..., Any]],
+            bodies: Mapping[str, tuple[Expr, int]]) -> bool:
+    """Run the rewritten users on their examples, recording the abstraction's calls as its tests."""
+    fns: dict[str, Callable[..., Any]] = dict(functions)
+    try:
+        for other, (b, n) in bodies.items():
+            fns[other] = compile_program(b, n, fns)
+        impl = compile_program(cand.body, cand.arity, fns)
+    except Exception:
+        return False
+    calls: list[Example] = []
+
+    def recorder(*args: Any) -> Any:
+        out = impl(*args)
+        calls.append(Example(tuple(args), out))
+        return out
+
+    fns[cand.name] = recorder
+    seen: set[str] = set()
+    for it in items:
+        if it.name not in cand.rewritten:
+            continue
+        try:
+            run = compile_program(cand.rewritten[it.name], it.arity, fns)
+        except Exception:
+            continue
+        for ex in it.examples:
+            calls.clear()
+            try:
+                run(*ex.inputs)
+            except Exception:  # noqa: S112 (a user that fails on its own example gives no test)
+                continue
+            for c in calls:
+                try:
+                    key = json.dumps(c.to_dict(), sort_keys=True)
+                    types = tuple(type_of(v) for v in c.inputs), type_of(c.output)
+                except (TypeError, ValueError):
+                    return False  # a function or an unsupported value crosses the abstraction: skip it
+                if key not in seen:
+                    seen.add(key)
+                    cand.examples.append(c)
+                    cand.arg_types = tuple(a or t for a, t in zip(cand.arg_types, types[0], strict=True))
+                    cand.return_type = cand.return_type or types[1]
+    return bool(cand.examples) and all(cand.arg_types) and bool(cand.return_type)
