@@ -6,6 +6,7 @@ System messages are joined into Anthropic's separate ``system`` field.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -51,16 +52,21 @@ class AnthropicModel:
         self._client = anthropic.Anthropic(api_key=key, base_url=base_url, timeout=timeout, max_retries=0,
                                            http_client=http_client)
         self._priced = base_url is None and provider == "anthropic"
+        # Recent SDK releases dropped sampling parameters from messages.create; send one only if accepted.
+        params = inspect.signature(self._client.messages.create).parameters
+        self._takes_temperature = "temperature" in params
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
                  stop: Sequence[str] | None = None) -> Completion:
         """One Messages API call, retried on rate limits, overload and transient failures."""
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         body: dict[str, Any] = {
-            "model": self.model, "max_tokens": max_tokens, "temperature": temperature,
+            "model": self.model, "max_tokens": max_tokens,
             "messages": [{"role": m.role, "content": m.content} for m in messages if m.role != "system"],
             **self.extra,
         }
+        if self._takes_temperature:
+            body["temperature"] = temperature
         if system:
             body["system"] = system
         if stop:

@@ -87,10 +87,13 @@ def explain(provider: str, model: str, status: int | None, detail: str) -> Model
     return ModelError(f"{provider} call to {model!r} failed ({what}): {detail}", provider=provider, status=status)
 
 
+_sleep = time.sleep  # the pause between retries; tests replace it
+
+
 def with_retries(call: Callable[[], T], *, provider: str, model: str,
                  classify: Callable[[BaseException], Failure | None], retries: int = 4,
                  base_delay: float = 0.5, max_delay: float = 8.0,
-                 sleep: Callable[[float], None] = time.sleep) -> T:
+                 sleep: Callable[[float], None] | None = None) -> T:
     """Run ``call``; retry rate limits and transient failures with bounded, jittered exponential backoff.
 
     ``classify`` turns a backend exception into a :class:`Failure` (None: not a model failure, re-raised
@@ -112,7 +115,7 @@ def with_retries(call: Callable[[], T], *, provider: str, model: str,
                     err.message += f" (gave up after {attempt + 1} tries)"
                 raise err from exc
             delay = min(max_delay, base_delay * 2 ** attempt)
-            sleep(delay * (0.5 + random.random() / 2))
+            (sleep or _sleep)(delay * (0.5 + random.random() / 2))
             attempt += 1
 
 

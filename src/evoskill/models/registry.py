@@ -53,18 +53,24 @@ class Registry:
         return sorted(self._factories)
 
     def load_entry_points(self, eps: Iterable[Any] | None = None) -> None:
-        """Call every ``register`` in the entry point group; ``eps`` overrides discovery (for tests)."""
+        """Call every ``register`` in the entry point group; ``eps`` overrides discovery (for tests).
+
+        Discovered backends never replace a factory registered directly with :meth:`register`.
+        """
         with self._lock:
+            explicit: dict[str, Factory] = {}
             if eps is None:
                 if self._loaded:
                     return
                 self._loaded = True
                 eps = entry_points(group=GROUP)
+                explicit = dict(self._factories)
             for ep in eps:
                 try:
                     ep.load()(self)
                 except Exception as exc:  # a broken plug-in must not take the others down
                     self.load_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+            self._factories.update(explicit)
 
     def get(self, model_id: str, **options: Any) -> Model:
         """The model for ``provider:model``; options go to the factory (e.g. ``base_url``, ``api_key``)."""
