@@ -297,6 +297,18 @@ def test_job_killing_itself_or_worker_leaves_pool_usable(code: str) -> None:
             assert own.run_code("def f(i):\n  return i * 2", "f", [i]).value == i * 2
 
 
+def test_dead_idle_worker_is_replaced_transparently() -> None:
+    with Sandbox(workers=1, limits=FAST) as own:
+        first = own.run_code("import os\ndef f():\n  return os.getpid()", "f")
+        assert first.ok
+        (worker,) = own._live
+        os.killpg(worker.proc.pid, 9)
+        worker.proc.wait(5)
+        again = own.run_code("def f():\n  return 'fresh'", "f")
+        assert again.ok and again.value == "fresh"
+        assert worker not in own._live
+
+
 def test_concurrent_calls_from_threads(sb: Sandbox) -> None:
     results: dict[int, object] = {}
 

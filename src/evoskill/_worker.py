@@ -195,7 +195,8 @@ def _run_python(req: dict[str, Any], result_fd: int) -> None:
                                   "error_message": f"result is not JSON-serialisable: {exc}"})
     except BaseException as exc:  # noqa: B036 - the job's failure is the result
         try:
-            traceback.print_exc()
+            tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+            traceback.print_exception(type(exc), exc, tb)
             message = str(exc)
         except BaseException:  # noqa: B036
             message = ""
@@ -274,6 +275,12 @@ class _Zygote:
 
     def run(self, req: dict[str, Any]) -> dict[str, Any]:
         limits = req["limits"]
+        if req["kind"] == "call":
+            # trusted code: import it once in the zygote so later jobs fork with it already loaded
+            try:
+                __import__(req["target"].partition(":")[0])
+            except Exception:
+                pass  # the job itself reports the error
         jobdir = tempfile.mkdtemp(prefix="job-", dir=self.config["scratch"])
         os.chmod(jobdir, 0o700)
         stdin_fd = os.memfd_create("stdin", 0) if hasattr(os, "memfd_create") else os.open(os.devnull, os.O_RDONLY)

@@ -208,15 +208,22 @@ class Sandbox:
             raise SandboxError("the sandbox is closed")
         self._slots.acquire()
         try:
-            try:
-                return self._idle.get_nowait()
-            except queue.Empty:
-                worker = _Worker()
-                with self._lock:
-                    self._live.add(worker)
-                    if self._status is None:
-                        self._status = worker.status
-                return worker
+            while True:
+                try:
+                    idle = self._idle.get_nowait()
+                except queue.Empty:
+                    break
+                if idle.proc.poll() is None:
+                    return idle
+                with self._lock:  # died while idle: replace it transparently
+                    self._live.discard(idle)
+                idle.kill()
+            worker = _Worker()
+            with self._lock:
+                self._live.add(worker)
+                if self._status is None:
+                    self._status = worker.status
+            return worker
         except BaseException:
             self._slots.release()
             raise
