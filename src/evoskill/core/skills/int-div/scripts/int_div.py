@@ -1,0 +1,39 @@
+"""int-div: Integer quotient truncated toward zero (QUOTIENT); 0 when ``b`` is 0.
+
+Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+MAX_TEXT = 5000
+MAX_ITEMS = 5000
+
+
+def int_div(a: int, b: int) -> int:
+    """Integer quotient truncated toward zero (QUOTIENT); 0 when ``b`` is 0."""
+    if b == 0:
+        return 0
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _arg(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def main(argv: list[str]) -> None:
+    """Parse the arguments as JSON and print the JSON result."""
+    args = [_arg(a) for a in argv]
+    print(json.dumps(int_div(*args)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,37 @@
+"""list-insert: ``x`` inserted so that it sits at 1-based position ``i`` (clipped to the list).
+
+Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+MAX_TEXT = 5000
+MAX_ITEMS = 5000
+
+
+def list_insert(xs: list[int], i: int, x: int) -> list[int]:
+    """``x`` inserted so that it sits at 1-based position ``i`` (clipped to the list)."""
+    i = min(max(i, 1), len(xs) + 1)
+    return (xs[:i - 1] + [x] + xs[i - 1:])[:MAX_ITEMS]
+
+
+def _arg(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def main(argv: list[str]) -> None:
+    """Parse the arguments as JSON and print the JSON result."""
+    args = [_arg(a) for a in argv]
+    print(json.dumps(list_insert(*args)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,38 @@
+"""text-is-number: Whether ``s`` is an integer, ignoring surrounding spaces (ISNUMBER(VALUE(...))).
+
+Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+MAX_TEXT = 5000
+MAX_ITEMS = 5000
+
+
+def text_is_number(s: str) -> bool:
+    """Whether ``s`` is an integer, ignoring surrounding spaces (ISNUMBER(VALUE(...)))."""
+    t = s.strip()
+    t = t[1:] if t[:1] in ("+", "-") else t
+    return bool(t) and all("0" <= c <= "9" for c in t)
+
+
+def _arg(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def main(argv: list[str]) -> None:
+    """Parse the arguments as JSON and print the JSON result."""
+    args = [_arg(a) for a in argv]
+    print(json.dumps(text_is_number(*args)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,38 @@
+"""text-mid: ``n`` characters from 1-based position ``start`` (MID); a start below 1 or ``n < 0`` gives ``""``.
+
+Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+MAX_TEXT = 5000
+MAX_ITEMS = 5000
+
+
+def text_mid(s: str, start: int, n: int) -> str:
+    """``n`` characters from 1-based position ``start`` (MID); a start below 1 or ``n < 0`` gives ``""``."""
+    if start < 1 or n <= 0:
+        return ""
+    return s[start - 1:start - 1 + n]
+
+
+def _arg(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def main(argv: list[str]) -> None:
+    """Parse the arguments as JSON and print the JSON result."""
+    args = [_arg(a) for a in argv]
+    print(json.dumps(text_mid(*args)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
