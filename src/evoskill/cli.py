@@ -1,0 +1,367 @@
+"""The ``evoskill`` command: parsing and printing only; the work happens in the library modules.
+
+Every command prints for humans by default and JSON with ``--json``. Any :class:`EvoskillError` becomes one
+line on stderr (with the fix) and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import EvoskillError, UserError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _emit(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> None:
+    if args.json:
+        print(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+    else:
+        human()
+
+
+def _library(args: argparse.Namespace, *, create: bool = False) -> Any:
+    from .library import Library
+
+    root = Path(args.library) if args.library else Library.default_root()
+    if not create and not (root / ".evoskill").exists():
+        raise UserError(f"no library at {root}", fix="run `evoskill init` (or pass --library DIR)")
+    return Library(root, create=True)
+
+
+def _json_arg(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+# ---- commands ------------------------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .core import install_core
+
+    lib = _library(args, create=True)
+    added = install_core(lib)
+    data = {"library": str(lib.root), "core_skills_added": added}
+    _emit(args, data, lambda: out.print(f"Library ready at {lib.root} ({added} built-in skills added)."))
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_skill
+
+    folder = new_skill(args.name, Path(args.dir), source_file=Path(args.from_file) if args.from_file else None)
+    _emit(args, {"path": str(folder)}, lambda: out.print(
+        f"Created {folder}\nNext: add examples to {folder}/tests/examples.json, then `evoskill add {folder}`."))
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    rec = lib.add(Path(args.path))
+    _emit(args, _record(rec), lambda: out.print(f"Added {rec.name} (version {rec.version})."))
+    return 0
+
+
+def _record(rec: Any) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(rec).items()}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    recs = [r for r in lib.list(include_archived=args.all) if args.kind in (None, r.kind)]
+
+    def human() -> None:
+        t = Table("name", "version", "kind", "trust", "description", box=None)
+        for r in recs:
+            t.add_row(r.name + (" (archived)" if r.archived else ""), str(r.version), r.kind or "", r.trust or "",
+                      (r.description or "")[:70])
+        out.print(t)
+        out.print(f"{len(recs)} skills")
+
+    _emit(args, [_record(r) for r in recs], human)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    skill = lib.get(args.name, args.version)
+    stats = lib.stats(args.name)
+    data = {"name": skill.name, "path": str(skill.path), "description": skill.description,
+            "metadata": skill.manifest.metadata, "stats": vars(stats),
+            "skill_md": (skill.path / "SKILL.md").read_text(encoding="utf-8")}
+
+    def human() -> None:
+        out.print(data["skill_md"])
+        ep = skill.entry_point
+        if ep:
+            out.rule(str(ep[0].relative_to(skill.path)))
+            out.print(ep[0].read_text(encoding="utf-8"))
+        out.print(f"[dim]{skill.path} | uses {stats.uses}, successes {stats.successes}, "
+                  f"failures {stats.failures}[/dim]")
+
+    _emit(args, data, human)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    hits = lib.search(args.query, k=args.k)
+
+    def human() -> None:
+        if not hits:
+            out.print("No skills match.")
+        for h in hits:
+            out.print(f"[bold]{h.record.name}[/bold]  {h.record.description[:90]}")
+
+    _emit(args, [{"name": h.record.name, "score": h.score, "description": h.record.description} for h in hits],
+          human)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .skill import validate_skill_dir
+
+    problems = validate_skill_dir(Path(args.path))
+    errors = [p for p in problems if p.severity == "error"]
+
+    def human() -> None:
+        for p in problems:
+            (err if p.severity == "error" else out).print(f"{p.severity}: {p}")
+        out.print(f"{args.path}: " + ("valid" if not errors else f"{len(errors)} error(s)"))
+
+    _emit(args, {"valid": not errors, "problems": [vars(p) for p in problems]}, human)
+    return 1 if errors else 0
+
+
+def _sandbox(workers: int = 1) -> Any:
+    from .sandbox import Sandbox
+
+    return Sandbox(workers=workers)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    skill = lib.get(args.name)
+    ep = skill.entry_point
+    if ep is None:
+        raise UserError(f"{skill.name} has no script (it is an instruction-only skill)",
+                        fix=f"read it with `evoskill show {skill.name}`")
+    with _sandbox() as sb:
+        res = sb.run_file(ep[0], ep[1], [_json_arg(a) for a in args.args])
+    lib.record_use(skill.name, res.ok)
+
+    def human() -> None:
+        if res.stdout:
+            out.print(res.stdout, end="")
+        if res.ok:
+            out.print(json.dumps(res.value, ensure_ascii=False))
+        else:
+            err.print(f"error: {res.error_type}: {res.error_message}" + (f" (limit: {res.limit})" if res.limit else ""))
+
+    _emit(args, res.to_dict(), human)
+    return 0 if res.ok else 1
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from .testing_skills import test_skills
+
+    lib = _library(args)
+    with _sandbox() as sb:
+        results = test_skills(lib, sb, [args.name] if args.name else None)
+
+    def human() -> None:
+        for r in results:
+            mark = "[green]pass[/green]" if r["passed"] else ("[yellow]skip[/yellow]" if r["skipped"] else "[red]FAIL[/red]")
+            out.print(f"{mark} {r['name']}: {r['detail']}")
+        failed = sum(1 for r in results if not r["passed"] and not r["skipped"])
+        out.print(f"{len(results)} skills, {failed} failing")
+
+    _emit(args, results, human)
+    return 1 if any(not r["passed"] and not r["skipped"] for r in results) else 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    events = lib.history(args.name)
+    rows = [vars(e) for e in events]
+
+    def human() -> None:
+        for e in rows:
+            out.print("  ".join(f"{v}" for v in e.values() if v not in (None, "")))
+
+    _emit(args, rows, human)
+    return 0
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    lib.archive(args.name, args.reason)
+    _emit(args, {"archived": args.name}, lambda: out.print(
+        f"Archived {args.name} (kept on disk; `evoskill restore {args.name}` brings it back)."))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    lib.restore(args.name)
+    _emit(args, {"restored": args.name}, lambda: out.print(f"Restored {args.name}."))
+    return 0
+
+
+def cmd_evolve(args: argparse.Namespace) -> int:
+    from .session import run_evolve
+
+    report = run_evolve(args, console=None if args.json else out)
+    if args.json:
+        print(json.dumps({k: v for k, v in report.items() if k != "per_task"}, indent=1))
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from .session import run_solve
+
+    result = run_solve(args)
+
+    def human() -> None:
+        if not result["solved"]:
+            out.print(f"Not solved within {args.budget} s ({result['programs_tried']} programs tried).")
+            return
+        out.print(f"[bold]program[/bold]  {result['program']}")
+        out.print(result["python"])
+        if result.get("skill"):
+            out.print(f"[bold]skill[/bold]  {result['skill']}")
+
+    _emit(args, result, human)
+    return 0 if result["solved"] else 1
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from . import keys
+
+    if args.keys_command == "set":
+        key = args.key if args.key is not None else (
+            sys.stdin.readline().strip() if not sys.stdin.isatty() else __import__("getpass").getpass(
+                f"{args.provider} key: "))
+        path = keys.set_key(args.provider, key)
+        _emit(args, {"stored": args.provider}, lambda: out.print(f"Stored the {args.provider} key in {path}."))
+    elif args.keys_command == "remove":
+        removed = keys.remove_key(args.provider)
+        _emit(args, {"removed": removed}, lambda: out.print("Removed." if removed else "No key was stored."))
+    else:
+        provs = keys.list_providers()
+        _emit(args, provs, lambda: out.print("\n".join(provs) or "No stored keys."))
+    return 0
+
+
+def cmd_benchmarks(args: argparse.Namespace) -> int:
+    from .tasks import BENCHMARKS
+
+    data = {k: v[2] for k, v in BENCHMARKS.items()}
+    _emit(args, data, lambda: [out.print(f"{k:15} {v}") for k, v in data.items()])
+    return 0
+
+
+# ---- parser ------------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--library", metavar="DIR", default=os.environ.get("EVOSKILL_LIBRARY"),
+                        help="library directory (default: $EVOSKILL_LIBRARY or ~/.local/share/evoskill/library)")
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p = argparse.ArgumentParser(prog="evoskill", parents=[common],
+                                description="Grow a library of verified, reusable skills from a stream of tasks.")
+    p.add_argument("--version", action="version", version=f"evoskill {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, parents=[common], help=help, description=help)
+        sp.set_defaults(func=fn)
+        return sp
+
+    add("init", cmd_init, "create a library and add the built-in skills")
+    sp = add("new", cmd_new, "scaffold an executable skill folder")
+    sp.add_argument("name")
+    sp.add_argument("--from", dest="from_file", metavar="FILE.py", help="use the first public function of FILE.py")
+    sp.add_argument("--dir", default=".", help="where to create the folder (default: here)")
+    add("add", cmd_add, "validate a skill folder and add it to the library").add_argument("path")
+    sp = add("list", cmd_list, "list the skills in the library")
+    sp.add_argument("--all", action="store_true", help="include archived skills")
+    sp.add_argument("--kind", choices=["primitive", "solution", "abstraction", "instruction"])
+    sp = add("show", cmd_show, "show a skill")
+    sp.add_argument("name")
+    sp.add_argument("--version", dest="version", default=None, help="a stored version")
+    sp = add("search", cmd_search, "full-text search over names, descriptions and bodies")
+    sp.add_argument("query")
+    sp.add_argument("-k", type=int, default=10)
+    add("validate", cmd_validate, "check a skill folder against the Agent Skills rules").add_argument("path")
+    sp = add("run", cmd_run, "run a skill in the sandbox (arguments are JSON; bare words are strings)")
+    sp.add_argument("name")
+    sp.add_argument("args", nargs="*")
+    add("test", cmd_test, "run skills' tests in the sandbox").add_argument("name", nargs="?")
+    add("history", cmd_history, "versions and events of a skill").add_argument("name")
+    sp = add("archive", cmd_archive, "archive a skill (never deleted)")
+    sp.add_argument("name")
+    sp.add_argument("--reason", default="archived by user")
+    add("restore", cmd_restore, "bring an archived skill back").add_argument("name")
+    add("benchmarks", cmd_benchmarks, "list the bundled task sets")
+
+    for name, fn, help in (("evolve", cmd_evolve, "attempt tasks, verify, learn skills, measure"),
+                           ("solve", cmd_solve, "solve one task file with the current library")):
+        sp = add(name, fn, help)
+        if name == "evolve":
+            sp.add_argument("tasks", nargs="+", help="task files or bundled sets (strings-sygus, lists-rule[:20], ...)")
+            sp.add_argument("--rounds", type=int, default=1)
+            sp.add_argument("--no-learning", action="store_true", help="attempt tasks but add nothing to the library")
+            sp.add_argument("--run-dir", default=None, help="where records go (default: runs/<time>)")
+            sp.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+            sp.add_argument("--no-compress", action="store_true", help="skip library learning by compression")
+            sp.add_argument("--fresh-library", action="store_true",
+                            help="start from a new library holding only the built-in skills (in the run dir)")
+        else:
+            sp.add_argument("taskfile", help="a task file (its first task) or a bundled set with a slice")
+            sp.add_argument("--save", action="store_true", help="distill the solution into a skill in the library")
+        sp.add_argument("--budget", type=float, default=10.0, help="seconds per task (per round)")
+        sp.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--max-programs", type=int, default=None, help="also stop a search after this many programs")
+        sp.add_argument("--proposer", choices=["search", "llm", "hybrid"], default="search")
+        sp.add_argument("--model", default=None, help="provider:model, e.g. local:smollm2 or openai:gpt-4.1-mini")
+
+    ks = add("keys", cmd_keys, "store API keys for model providers")
+    kss = ks.add_subparsers(dest="keys_command", required=True)
+    s = kss.add_parser("set", help="store a key (read from stdin or a prompt)")
+    s.add_argument("provider")
+    s.add_argument("--key", default=None, help="the key (avoid: it lands in shell history)")
+    kss.add_parser("list", help="providers with a stored key")
+    kss.add_parser("remove", help="remove a stored key").add_argument("provider")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EvoskillError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return 2 if isinstance(exc, UserError) else 1
+    except KeyboardInterrupt:
+        err.print("interrupted (a run can be continued with --resume)")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

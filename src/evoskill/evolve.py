@@ -1,0 +1,249 @@
+"""The evolution loop: attempt tasks in parallel batches, verify, distill, compress, curate, measure.
+
+One round attempts every task not yet solved. Tasks go out in batches of ``workers``; each proposer call
+runs inside a sandboxed worker. Between batches each success is distilled into a skill (verified in the
+sandbox before it is stored), so later batches can build on it. After a round, library learning looks for
+shared structure (:mod:`evoskill.compress`) and curation merges duplicates and retires failing skills
+(:mod:`evoskill.curate`). Held-out examples are used for one thing only: measuring ``generalized``.
+
+The run directory holds ``state.json`` (a checkpoint after every task, so ``--resume`` loses nothing),
+``attempts.jsonl`` (every attempt, appended), ``metrics.jsonl`` (one line per round), ``report.json`` and
+``curve.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
+from .synth.base import Attempt, Proposer
+from .tasks import Task
+from .verify import Verifier
+
+#: Called with ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.
+Listener = Callable[[str, Any, Any], None]
+
+
+@dataclass
+class EvolveConfig:
+    """Options of one run; stored in the checkpoint so ``--resume`` continues the same run."""
+
+    rounds: int = 1
+    budget_seconds: float = 10.0
+    workers: int = 2
+    learning: bool = True
+    seed: int = 0
+    proposer: str = "search"
+    model: str | None = None
+    max_programs: int | None = None
+    compress: bool = True
+    curate: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunState:
+    """Everything needed to resume: per-task results, finished rounds, progress inside the current round."""
+
+    task_names: list[str]
+    config: dict[str, Any]
+    per_task: dict[str, TaskResult] = field(default_factory=dict)
+    rounds: list[RoundMetrics] = field(default_factory=list)
+    current_round: int = 1
+    done_in_round: list[str] = field(default_factory=list)
+    partial: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_names": self.task_names, "config": self.config,
+            "per_task": {k: v.to_dict() for k, v in self.per_task.items()},
+            "rounds": [m.to_dict() for m in self.rounds], "current_round": self.current_round,
+            "done_in_round": self.done_in_round, "partial": self.partial,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunState:
+        return cls(task_names=d["task_names"], config=d["config"],
+                   per_task={k: TaskResult(**v) for k, v in d["per_task"].items()},
+                   rounds=[RoundMetrics(**m) for m in d["rounds"]], current_round=d["current_round"],
+                   done_in_round=d["done_in_round"], partial=d.get("partial", {}))
+
+
+class Run:
+    """One evolution run over a list of tasks, writing its records to ``run_dir``."""
+
+    def __init__(self, tasks: Sequence[Task], library: Any, sandbox: Any, proposer: Proposer, *,
+                 config: EvolveConfig, run_dir: Path, resume: bool = False,
+                 listener: Listener | None = None, learner: Any = None) -> None:
+        names = [t.name for t in tasks]
+        if len(set(names)) != len(names):
+            raise UserError("two tasks share a name", fix="give every task its own name")
+        self.tasks = list(tasks)
+        self.library = library
+        self.sandbox = sandbox
+        self.proposer = proposer
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.listener = listener or (lambda *_: None)
+        self.learner = learner
+        self.verifier = Verifier(sandbox)
+        self.state = self._open_state(names, resume)
+
+    # ---- checkpointing ------------------------------------------------------------------------------------
+
+    def _open_state(self, names: list[str], resume: bool) -> RunState:
+        path = self.run_dir / "state.json"
+        if resume and path.exists():
+            state = RunState.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            if state.task_names != names:
+                raise UserError(f"{self.run_dir} holds a run over other tasks",
+                                fix="resume with the same tasks, or choose another --run-dir")
+            return state
+        if path.exists() and not resume:
+            raise UserError(f"{self.run_dir} already holds a run",
+                            fix="pass --resume to continue it, or choose another --run-dir")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        state = RunState(task_names=names, config=self.config.to_dict(),
+                         per_task={n: TaskResult(n) for n in names})
+        write_json_atomic(path, state.to_dict())
+        return state
+
+    def _checkpoint(self) -> None:
+        write_json_atomic(self.run_dir / "state.json", self.state.to_dict())
+
+    def _append(self, name: str, record: dict[str, Any]) -> None:
+        with open(self.run_dir / name, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    # ---- the loop -------------------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """Run (or resume) every round; returns the report."""
+        cfg = self.config
+        while self.state.current_round <= cfg.rounds:
+            r = self.state.current_round
+            t0 = time.monotonic() - float(self.state.partial.get("seconds", 0.0))
+            todo = [t for t in self.tasks
+                    if not self.state.per_task[t.name].solved and t.name not in self.state.done_in_round]
+            for start in range(0, len(todo), max(1, cfg.workers)):
+                batch = todo[start:start + max(1, cfg.workers)]
+                self._attempt_batch(r, batch, t0)
+            metrics = self._finish_round(r, time.monotonic() - t0)
+            self.listener("round", r, metrics)
+        return self.report()
+
+    def _attempt_batch(self, r: int, batch: list[Task], t0: float) -> None:
+        seed = self.config.seed * 1000 + r
+        with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+            attempts = list(pool.map(lambda t: self._attempt(t, seed), batch))
+        for task, attempt in zip(batch, attempts, strict=True):
+            self._record(r, task, attempt)
+            self.state.partial["seconds"] = time.monotonic() - t0
+            self._checkpoint()
+            self.listener("task", task.name, attempt)
+
+    def _attempt(self, task: Task, seed: int) -> Attempt:
+        try:
+            return self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
+        except Exception as exc:  # a proposer failure is recorded against the task, never ends the run
+            return Attempt(task=task.name, proposer=self.proposer.name,
+                           log=[{"error": f"{type(exc).__name__}: {exc}"}])
+
+    def _record(self, r: int, task: Task, attempt: Attempt) -> None:
+        res = self.state.per_task[task.name]
+        res.attempts += 1
+        res.seconds += attempt.seconds
+        res.programs_tried += attempt.programs_tried
+        p = self.state.partial
+        p["attempted"] = p.get("attempted", 0) + 1
+        p["programs_tried"] = p.get("programs_tried", 0) + attempt.programs_tried
+        p["cpu_seconds"] = p.get("cpu_seconds", 0.0) + attempt.cpu_seconds
+        p["tokens_in"] = p.get("tokens_in", 0) + attempt.tokens_in
+        p["tokens_out"] = p.get("tokens_out", 0) + attempt.tokens_out
+        record: dict[str, Any] = {"round": r, **attempt.to_dict()}
+        if attempt.solved and attempt.solution is not None:
+            sol = attempt.solution
+            res.solved, res.round, res.proposer, res.program = True, r, attempt.proposer, sol.source
+            res.error = None
+            verdict = self.learner.check_held_out(sol, task) if self.learner else None
+            res.generalized = bool(verdict and verdict.passed) if task.held_out else True
+            record["generalized"] = res.generalized
+            p["newly_solved"] = p.get("newly_solved", 0) + 1
+            learned = self.learner.learned_uses(sol) if self.learner else []
+            p["reusing"] = p.get("reusing", 0) + (1 if learned else 0)
+            p["skill_uses"] = p.get("skill_uses", 0) + len(sol.uses)
+            if self.config.learning and self.learner:
+                skill, reason = self.learner.distill(sol, task, r)
+                res.skill = skill
+                record["skill"] = skill
+                record["distill"] = reason
+                if skill:
+                    p["new_skills"] = p.get("new_skills", 0) + 1
+                self.learner.record_uses(sol)
+        else:
+            res.error = next((str(e.get("error")) for e in attempt.log if isinstance(e, dict) and e.get("error")),
+                             None)
+        self.state.done_in_round.append(task.name)
+        self._append("attempts.jsonl", record)
+
+    def _finish_round(self, r: int, seconds: float) -> RoundMetrics:
+        p = self.state.partial
+        m = RoundMetrics(round=r, attempted=p.get("attempted", 0), newly_solved=p.get("newly_solved", 0),
+                         tasks=len(self.tasks), new_skills=p.get("new_skills", 0),
+                         programs_tried=p.get("programs_tried", 0), cpu_seconds=round(p.get("cpu_seconds", 0.0), 3),
+                         tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
+                         skill_uses=p.get("skill_uses", 0))
+        if self.config.learning and self.learner:
+            if self.config.compress:
+                learned = self.learner.compress(r)
+                m.new_abstractions = learned.get("abstractions", 0)
+                m.rewritten = learned.get("rewritten", 0)
+                m.new_skills += m.new_abstractions
+            if self.config.curate:
+                curated = self.learner.curate(r)
+                m.merged = curated.get("merged", 0)
+                m.retired = curated.get("retired", 0)
+        results = self.state.per_task.values()
+        m.solved = sum(1 for t in results if t.solved)
+        m.generalized = sum(1 for t in results if t.generalized)
+        m.reuse = round(p.get("reusing", 0) / m.newly_solved, 3) if m.newly_solved else 0.0
+        if self.learner:
+            m.library_size, m.learned_skills = self.learner.library_size()
+        m.seconds = round(seconds, 2)
+        m.finish()
+        self.state.rounds.append(m)
+        self.state.current_round = r + 1
+        self.state.done_in_round = []
+        self.state.partial = {}
+        self._append("metrics.jsonl", m.to_dict())
+        self._checkpoint()
+        self._write_outputs()
+        return m
+
+    # ---- outputs --------------------------------------------------------------------------------------------
+
+    def report(self) -> dict[str, Any]:
+        per_task = [self.state.per_task[n].to_dict() for n in self.state.task_names]
+        return {
+            "tasks": len(per_task),
+            "solved": sum(1 for t in per_task if t["solved"]),
+            "generalized": sum(1 for t in per_task if t["generalized"]),
+            "rounds": [m.to_dict() for m in self.state.rounds],
+            "config": self.state.config,
+            "per_task": per_task,
+        }
+
+    def _write_outputs(self) -> None:
+        write_json_atomic(self.run_dir / "report.json", self.report())
+        title = f"evoskill evolve: {len(self.tasks)} tasks, {self.config.proposer}, " \
+                f"{'learning' if self.config.learning else 'no learning'}"
+        write_curve(self.run_dir / "curve.png", self.state.rounds, title)

@@ -1,0 +1,129 @@
+"""The library side of a run: what the loop learns from each success, and how it measures reuse.
+
+A :class:`Learner` turns verified solutions into skills (:mod:`evoskill.distill`), runs library learning
+after each round (:mod:`evoskill.compress`), curates (:mod:`evoskill.curate`), keeps usage statistics that
+bias search, and checks held-out examples for measurement only.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .synth.base import Solution
+from .synth.components import Component, components_from_skills, to_spec
+from .tasks import Task
+from .verify import Verdict, Verifier
+
+LEARNED_KINDS = ("solution", "abstraction")
+
+
+class Learner:
+    """Binds a library and a sandbox for one run."""
+
+    def __init__(self, library: Any, sandbox: Any, *, model: Any = None) -> None:
+        self.library = library
+        self.sandbox = sandbox
+        self.model = model
+        self.verifier = Verifier(sandbox)
+        self._lock = threading.Lock()
+        self._components: list[Component] | None = None
+
+    # ---- search building blocks ----------------------------------------------------------------------------
+
+    def components(self) -> list[Component]:
+        """Every active executable skill as a search component, weighted by its usage statistics."""
+        with self._lock:
+            if self._components is None:
+                skills = [s for s in self.library.skills() if s.manifest.metadata.get("evoskill-signature")]
+                stats = {s.name: self.library.stats(s.name) for s in skills}
+                self._components = components_from_skills(skills, stats)
+            return self._components
+
+    def invalidate(self) -> None:
+        """Forget cached components after the library changed."""
+        with self._lock:
+            self._components = None
+
+    def kind_of(self, name: str) -> str:
+        for c in self.components():
+            if c.name == name:
+                return c.kind
+        return "unknown"
+
+    def learned_uses(self, sol: Solution) -> list[str]:
+        """The learned (non-primitive) skills a solution calls."""
+        kinds = {c.name: c.kind for c in self.components()}
+        return [u for u in sol.uses if kinds.get(u) in LEARNED_KINDS]
+
+    # ---- measurement ------------------------------------------------------------------------------------------
+
+    def check_held_out(self, sol: Solution, task: Task) -> Verdict:
+        """Whether a solution also passes the task's held-out examples (measurement only)."""
+        if sol.kind == "program":
+            from .verify import check_program
+
+            return check_program(self.sandbox, sol.source, len(sol.arg_types), to_spec(self.components()),
+                                 task.held_out)
+        return self.verifier.check(sol.python, sol.entry, task.held_out)
+
+    def library_size(self) -> tuple[int, int]:
+        """(active skills, learned skills among them)."""
+        recs = self.library.list()
+        return len(recs), sum(1 for r in recs if r.kind in LEARNED_KINDS)
+
+    # ---- learning ---------------------------------------------------------------------------------------------
+
+    def distill(self, sol: Solution, task: Task, round: int) -> tuple[str | None, str]:
+        """Store a verified solution as a skill; returns (skill name or None, reason)."""
+        from .distill import distill
+
+        name = description = None
+        if self.model is not None and sol.kind == "python":
+            from .synth.llm import describe_skill
+
+            try:
+                described = describe_skill(self.model, sol, task)
+            except Exception:  # the model's text is optional; deterministic text is the fallback
+                described = None
+            if described:
+                name, description = described
+        result = distill(sol, task, library=self.library, sandbox=self.sandbox, round=round,
+                         name=name, description=description)
+        self.invalidate()
+        skill = getattr(result, "name", None) if getattr(result, "ok", True) else None
+        return skill, str(getattr(result, "reason", "") or ("stored" if skill else "rejected"))
+
+    def record_uses(self, sol: Solution) -> None:
+        for name in sol.uses:
+            try:
+                self.library.record_use(name, True)
+            except Exception:  # a skill merged away meanwhile: statistics are best effort
+                continue
+        self.invalidate()
+
+    def compress(self, round: int) -> dict[str, int]:
+        from .compress import learn_abstractions
+
+        result = learn_abstractions(self.library, sandbox=self.sandbox, round=round)
+        self.invalidate()
+        return {"abstractions": len(getattr(result, "abstractions", []) or []),
+                "rewritten": len(getattr(result, "rewritten", []) or [])}
+
+    def curate(self, round: int) -> dict[str, int]:
+        from .curate import merge_equivalent, retire_failing
+
+        merged = merge_equivalent(self.library, sandbox=self.sandbox)
+        self.invalidate()
+        repair = None
+        if self.model is not None:
+            from .synth.llm import repair_skill
+
+            model = self.model
+
+            def repair(code: str, entry: str, examples: Any) -> str | None:
+                return repair_skill(model, self.sandbox, code, entry, examples)
+
+        retired = retire_failing(self.library, self.sandbox, repair=repair)
+        self.invalidate()
+        return {"merged": len(merged), "retired": len(retired)}

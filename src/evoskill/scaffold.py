@@ -1,0 +1,91 @@
+"""Scaffolding: a new executable skill folder, empty or from the first public function of a Python file."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+from .errors import UserError
+from .skill import NAME_RE, SkillManifest, render_skill_md
+
+_MAIN = '''
+
+def main(argv: list[str]) -> None:
+    """Command line: each argument is a JSON value (a bare word is a string); prints the JSON result."""
+    args = []
+    for raw in argv:
+        try:
+            args.append(json.loads(raw))
+        except json.JSONDecodeError:
+            args.append(raw)
+    print(json.dumps({func}(*args)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
+'''
+
+_STUB = '''def {func}(text: str) -> str:
+    """{description}"""
+    return text
+'''
+
+
+def _first_public_function(source: str, origin: str) -> ast.FunctionDef:
+    try:
+        tree = ast.parse(source, filename=origin)
+    except SyntaxError as exc:
+        raise UserError(f"{origin}:{exc.lineno}: not valid Python ({exc.msg})", fix="fix the syntax error") from None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            return node
+    raise UserError(f"{origin} defines no public function", fix="add a def whose name does not start with _")
+
+
+def new_skill(name: str, dest: Path, *, source_file: Path | None = None, description: str | None = None,
+              author: str = "user") -> Path:
+    """Create ``dest/name/`` with SKILL.md, ``scripts/<name>.py`` and ``tests/examples.json``."""
+    if not NAME_RE.fullmatch(name) or len(name) > 64:
+        fixed = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")[:64]
+        raise UserError(f"invalid skill name {name!r}", fix=f"use lowercase a-z, 0-9 and single hyphens, e.g. {fixed!r}")
+    folder = dest / name
+    if folder.exists():
+        raise UserError(f"{folder} already exists", fix="choose another name or remove the folder")
+    func = name.replace("-", "_")
+    if source_file is not None:
+        try:
+            source = source_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read {source_file}: {exc}", fix="give a UTF-8 Python file") from None
+        node = _first_public_function(source, str(source_file))
+        doc = ast.get_docstring(node) or ""
+        description = description or (doc.strip().splitlines()[0] if doc.strip() else f"The function {node.name}.")
+        tree = ast.parse(source)
+        keep = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        body = [ast.get_source_segment(source, n) or "" for n in keep]
+        fn = ast.get_source_segment(source, node) or ""
+        if node.name != func:
+            fn += f"\n\n\n{func} = {node.name}\n"
+        code = "\n".join(body) + ("\n\n\n" if body else "") + fn
+    else:
+        description = description or f"Describe what {name} does and when to use it."
+        code = _STUB.format(func=func, description=description)
+    description = description.replace("<", "(").replace(">", ")")[:1024]
+    header = f'"""{description}"""\n\nfrom __future__ import annotations\n\nimport json\nimport sys\n'
+    if "from __future__" in code:
+        code = "\n".join(line for line in code.splitlines() if not line.startswith("from __future__"))
+    script = header + "\n" + code.rstrip() + "\n" + _MAIN.replace("{func}", func)
+    manifest = SkillManifest(
+        name=name, description=description, license="Apache-2.0",
+        metadata={"evoskill-version": "1", "evoskill-kind": "solution", "evoskill-trust": "imported",
+                  "evoskill-origin": f"author:{author}"},
+        body=f"# {name}\n\n{description}\n\nRun `python scripts/{func}.py ARGS...` (JSON arguments) or import "
+             f"`{func}` from `scripts/{func}.py`.\n\nExamples live in `tests/examples.json`.\n")
+    (folder / "scripts").mkdir(parents=True)
+    (folder / "tests").mkdir()
+    (folder / "SKILL.md").write_text(render_skill_md(manifest), encoding="utf-8")
+    (folder / "scripts" / f"{func}.py").write_text(script, encoding="utf-8")
+    (folder / "tests" / "examples.json").write_text(json.dumps([], indent=1) + "\n", encoding="utf-8")
+    return folder

@@ -1,0 +1,177 @@
+"""Wiring for the commands that run proposers: build the library, sandbox, proposer and run; show progress.
+
+Kept apart from :mod:`evoskill.cli` (which only parses and prints) and from :mod:`evoskill.evolve` (which
+knows nothing about terminals).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from argparse import Namespace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import UserError
+from .evolve import EvolveConfig, Run
+from .learner import Learner
+from .library import Library
+from .sandbox import Limits, Sandbox
+from .synth.base import Proposer
+from .tasks import Task, load_tasks
+
+
+def core_skills_dir() -> Path:
+    """The bundled built-in skills (one folder per primitive)."""
+    return Path(str(resources.files("evoskill").joinpath("core", "skills")))
+
+
+def install_core(library: Library) -> int:
+    """Add every bundled built-in skill the library lacks; returns how many were added or updated."""
+    have = {r.name: r.hash for r in library.list(include_archived=True)}
+    added = 0
+    for folder in sorted(p for p in core_skills_dir().iterdir() if (p / "SKILL.md").is_file()):
+        rec = library.add(folder, trust="built-in")
+        if have.get(rec.name) != rec.hash:
+            added += 1
+    return added
+
+
+def open_library(path: str | None, *, fresh_in: Path | None = None) -> Library:
+    """The library named by ``path`` (or the default), or a fresh one under ``fresh_in``; core installed."""
+    root = fresh_in / "library" if fresh_in is not None else (Path(path) if path else Library.default_root())
+    lib = Library(root, create=True)
+    install_core(lib)
+    return lib
+
+
+def make_proposer(kind: str, model_id: str | None, sandbox: Sandbox, learner: Learner, *,
+                  max_programs: int | None = None) -> tuple[Proposer, Any]:
+    """The proposer for ``--proposer``; returns it and the model (or None)."""
+    from .synth.search import SearchProposer
+
+    search = SearchProposer(sandbox, learner.components, max_programs=max_programs)
+    if kind == "search":
+        return search, None
+    if not model_id:
+        raise UserError(f"--proposer {kind} needs a model", fix="add --model local:smollm2 (or openai:..., anthropic:...)")
+    from .models import get_model
+    from .synth.llm import LLMProposer
+
+    model = get_model(model_id)
+    llm = LLMProposer(model, sandbox, learner.library)
+    if kind == "llm":
+        return llm, model
+    from .synth.hybrid import HybridProposer
+
+    return HybridProposer(search, llm), model
+
+
+@contextmanager
+def _progress(console: Console | None, total: int) -> Iterator[Any]:
+    if console is None:
+        yield None
+        return
+    cols = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("solved {task.fields[solved]}"), TimeElapsedColumn())
+    with Progress(*cols, console=console, transient=False) as bar:
+        yield bar
+
+
+def round_table(rounds: list[dict[str, Any]]) -> Table:
+    t = Table("round", "attempted", "solved", "generalized", "new skills", "abstractions", "library",
+              "reuse", "programs/solved", "cpu s/solved", "convergence", "seconds", title="evoskill evolve")
+    for m in rounds:
+        def f(x: Any, fmt: str = "{:.2f}") -> str:
+            return "-" if x is None else fmt.format(x)
+        t.add_row(str(m["round"]), str(m["attempted"]), f"{m['solved']}/{m['tasks']}",
+                  f"{m['generalized']}/{m['tasks']}", str(m["new_skills"]), str(m["new_abstractions"]),
+                  f"{m['library_size']} ({m['learned_skills']} learned)", f(m["reuse"], "{:.0%}"),
+                  f(m["programs_per_solved"], "{:,.0f}"), f(m["cpu_seconds_per_solved"]),
+                  f(m["convergence"]), f(m["seconds"], "{:.0f}"))
+    return t
+
+
+def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any]:
+    """``evoskill evolve``: run or resume, showing progress; returns the report."""
+    tasks = load_tasks(args.tasks)
+    if not tasks:
+        raise UserError("no tasks to attempt", fix="name a task file or a bundled set (evoskill benchmarks)")
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    fresh = run_dir if getattr(args, "fresh_library", False) else None
+    library = open_library(args.library, fresh_in=fresh)
+    config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
+                          learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
+                          max_programs=args.max_programs, compress=not getattr(args, "no_compress", False))
+    limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
+                    output_bytes=4_000_000)
+    with Sandbox(workers=config.workers, limits=limits) as sandbox:
+        learner = Learner(library, sandbox)
+        proposer, model = make_proposer(config.proposer, config.model, sandbox, learner,
+                                        max_programs=config.max_programs)
+        learner.model = model
+        with _progress(console, len(tasks)) as bar:
+            state: dict[str, Any] = {}
+
+            def listener(event: str, key: Any, value: Any) -> None:
+                if bar is None:
+                    return
+                if event == "task":
+                    state["solved"] = state.get("solved", 0) + (1 if value.solved else 0)
+                    bar.update(state["bar"], advance=1, solved=state["solved"])
+                elif event == "round":
+                    bar.update(state["bar"], description=f"round {key} done")
+
+            run = Run(tasks, library, sandbox, proposer, config=config, run_dir=run_dir, resume=args.resume,
+                      listener=listener, learner=learner)
+            if bar is not None:
+                todo = sum(1 for t in tasks if not run.state.per_task[t.name].solved)
+                state["bar"] = bar.add_task(f"round {run.state.current_round}", total=todo * config.rounds,
+                                            solved=sum(1 for t in run.state.per_task.values() if t.solved))
+            report = run.run()
+    if console is not None:
+        console.print(round_table(report["rounds"]))
+        console.print(f"Run records in {run_dir}/ (report.json, metrics.jsonl, curve.png); library at {library.root}")
+    report["run_dir"] = str(run_dir)
+    return report
+
+
+def _first_task(spec: str) -> Task:
+    tasks = load_tasks(spec)
+    if not tasks:
+        raise UserError(f"{spec} holds no task", fix="give a task file with at least one task")
+    return tasks[0]
+
+
+def run_solve(args: Namespace) -> dict[str, Any]:
+    """``evoskill solve``: one task with the current library; prints the program and (with --save) the skill."""
+    task = _first_task(args.taskfile)
+    library = open_library(args.library)
+    limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096)
+    with Sandbox(workers=1, limits=limits) as sandbox:
+        learner = Learner(library, sandbox)
+        proposer, model = make_proposer(args.proposer, args.model, sandbox, learner, max_programs=args.max_programs)
+        learner.model = model
+        attempt = proposer.propose(task.for_solver(), budget_seconds=args.budget, seed=args.seed)
+        result: dict[str, Any] = {"task": task.name, "solved": attempt.solved, "programs_tried": attempt.programs_tried,
+                                  "seconds": round(attempt.seconds, 3), "program": None, "python": None, "skill": None}
+        if attempt.solved and attempt.solution:
+            sol = attempt.solution
+            result.update(program=sol.source, python=sol.python)
+            if task.held_out:
+                result["generalized"] = learner.check_held_out(sol, task).passed
+            if args.save:
+                result["skill"], result["distill"] = learner.distill(sol, task, 0)
+                learner.record_uses(sol)
+    return result
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
