@@ -26,7 +26,18 @@ from typing import Any
 
 import stitch_core
 
-from .synth.program import Call, Const, Expr, Lambda, Var, compile_program, input_name, ops, substitute, to_sexpr
+from .synth.program import (
+    Call,
+    Const,
+    Expr,
+    Lambda,
+    Var,
+    compile_program,
+    input_name,
+    ops,
+    substitute,
+    to_sexpr,
+)
 from .tasks import TYPES, Example, type_of
 
 Signature = tuple[tuple[str, ...], str]
@@ -365,7 +376,7 @@ def _candidate(result: stitch_core.CompressionResult, items: list[CorpusItem], t
     if saving <= 0:
         return None
     holes = _hole_types(body, k, sigs)
-    head = sigs.get(body.op)
+    head = sigs.get(body.op) if isinstance(body, Call) else None
     ret = head[1] if head else ""
     if any(h is not None and h not in TYPES for h in holes) or (ret and ret not in TYPES):
         return None

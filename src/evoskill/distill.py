@@ -1,0 +1,377 @@
+"""Distillation: a verified solution becomes a skill folder in the library.
+
+The folder is written in a staging directory (``scripts/<py_name>.py``, ``SKILL.md``, the task's solver
+examples as ``tests/examples.json``), checked by the reference validator ``skills-ref`` and by our own,
+then run on its own tests in the sandbox exactly as it will run in the library (its sibling skills beside
+it), and only then added. Held-out examples never enter a skill. Anything failing is refused with a reason
+and the library is left unchanged.
+
+The helpers :func:`stage_skill`, :func:`check_staged` and :func:`store_skill` are shared with
+:mod:`evoskill.compress` and :mod:`evoskill.curate`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import EvoskillError
+from .library import Library, SkillRecord
+from .sandbox import Sandbox
+from .skill import (
+    MAX_NAME,
+    NAME_RE,
+    SkillManifest,
+    content_hash,
+    render_skill_md,
+    validate_manifest,
+    validate_skill_dir,
+    with_metadata,
+)
+from .synth.base import Solution
+from .synth.program import Expr, ops, parse, py_name, size, to_module
+from .tasks import Example, Task
+from .verify import Verifier
+
+MAX_DESCRIPTION = 900
+
+
+@dataclass
+class DistillResult:
+    """What became of a solution: the stored record, or the reason it was refused."""
+
+    name: str
+    record: SkillRecord | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None
+
+
+# ---- names and descriptions ---------------------------------------------------------------------------------
+
+def sanitize_name(text: str, prefix: str = "task-") -> str:
+    """``prefix`` + ``text`` as an Agent Skills name (``a-z0-9`` and single hyphens, at most 64 chars)."""
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "skill"
+    return (prefix + base)[:MAX_NAME].strip("-")
+
+
+def _existing(library: Library) -> dict[str, SkillRecord]:
+    return {r.name: r for r in library.list(include_archived=True)}
+
+
+def _origin_of(library: Library, name: str) -> str | None:
+    try:
+        return library.get(name).manifest.metadata.get("evoskill-origin")
+    except EvoskillError:
+        return None
+
+
+def choose_name(base: str, library: Library, origin: str, reserved: Iterable[str] = ()) -> str:
+    """``base`` if free (or already the skill of the same ``origin``), else ``base-2``, ``base-3``, ..."""
+    taken = _existing(library)
+    blocked = set(reserved)
+    n = 1
+    name = base
+    while True:
+        if name not in blocked and (name not in taken or _origin_of(library, name) == origin):
+            return name
+        n += 1
+        suffix = f"-{n}"
+        name = base[:MAX_NAME - len(suffix)].rstrip("-") + suffix
+
+
+def valid_name(name: str | None) -> bool:
+    return bool(name) and len(name or "") <= MAX_NAME and NAME_RE.fullmatch(name or "") is not None
+
+
+def valid_description(text: str | None) -> bool:
+    if not text or not text.strip() or len(text) > MAX_DESCRIPTION:
+        return False
+    return not validate_manifest(SkillManifest(name="x", description=text), check_name=False)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def signature_text(arg_types: Sequence[str], return_type: str) -> str:
+    return f"{', '.join(arg_types)} -> {return_type}"
+
+
+def describe(task_name: str, task_description: str, arg_types: Sequence[str], return_type: str,
+             examples: Sequence[Example], what: str = "") -> str:
+    """A deterministic description: what the skill does (from the task and one example) and when to use it."""
+    head = task_description.strip().rstrip(".") or task_name.replace("-", " ").replace("_", " ")
+    head = head[0].upper() + head[1:]
+    parts = [f"{head}."]
+    for ex in examples:
+        shown = f"Turns {', '.join(_show(v) for v in ex.inputs)} into {_show(ex.output)}."
+        if len(shown) < 200 and "<" not in shown and ">" not in shown:
+            parts.append(shown)
+            break
+    takes = ", ".join(arg_types) or "nothing"
+    parts.append(f"Takes {takes} and returns {return_type}.")
+    if what:
+        parts.append(what)
+    parts.append(f"Use when a value must be transformed like this ({task_name}).")
+    text = " ".join(parts).replace("<", "").replace(">", "")
+    return text if len(text) <= MAX_DESCRIPTION else text[:MAX_DESCRIPTION - 3] + "..."
+
+
+def body_text(name: str, description: str, signature: str, program: str | None,
+              examples: Sequence[Example]) -> str:
+    """The Markdown body of SKILL.md: usage, program and a few examples."""
+    func = py_name(name)
+    lines = [f"# {name}", "", description, "", "## Usage", "",
+             f"- Python: `{func}(...)` from `scripts/{func}.py` (signature `{signature}`).",
+             f"- Command line: `python scripts/{func}.py ARG...` (JSON arguments) prints the JSON result.",
+             "- Tests: `tests/examples.json` lists inputs and expected outputs.", ""]
+    if program:
+        lines += ["## Program", "", "```", program, "```", ""]
+    if examples:
+        lines += ["## Examples", ""]
+        for ex in examples[:5]:
+            lines.append(f"- `{func}({', '.join(_show(v) for v in ex.inputs)})` returns `{_show(ex.output)}`")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ---- folders ----------------------------------------------------------------------------------------------
+
+_CLI = '''
+
+if __name__ == "__main__":
+    import json as _json
+    import sys as _sys
+
+    _args = []
+    for _raw in _sys.argv[1:]:
+        try:
+            _args.append(_json.loads(_raw))
+        except _json.JSONDecodeError:
+            _args.append(_raw)
+    print(_json.dumps({func}(*_args)))
+'''
+
+
+def python_script(code: str, entry: str, func: str) -> str:
+    """A model's module made into a skill script: ``func`` defined (alias of ``entry``) and a CLI main."""
+    out = code.rstrip() + "\n"
+    if entry != func:
+        out += f"\n\n{func} = {entry}\n"
+    if "__main__" not in code:
+        out += _CLI.replace("{func}", func)
+    return out
+
+
+def stage_skill(root: Path, *, name: str, description: str, body: str, code: str,
+                examples: Sequence[Example], metadata: dict[str, str]) -> Path:
+    """Write the skill folder ``root/name`` (SKILL.md, scripts/<py_name>.py, tests/examples.json)."""
+    folder = root / name
+    (folder / "scripts").mkdir(parents=True)
+    (folder / "tests").mkdir()
+    manifest = SkillManifest(name=name, description=description, metadata=dict(metadata), body=body)
+    (folder / "SKILL.md").write_text(render_skill_md(manifest), "utf-8")
+    (folder / "scripts" / f"{py_name(name)}.py").write_text(code, "utf-8")
+    (folder / "tests" / "examples.json").write_text(
+        json.dumps([e.to_dict() for e in examples], indent=1, ensure_ascii=False) + "\n", "utf-8")
+    with_metadata(folder, {"evoskill-hash": content_hash(folder)})
+    return folder
+
+
+def reference_problems(folder: Path) -> list[str]:
+    """Errors from the reference validator skills-ref plus our own folder rules (empty when valid)."""
+    problems = [str(p) for p in validate_skill_dir(folder) if p.severity == "error"]
+    try:
+        import skills_ref
+
+        problems += [f"skills-ref: {m}" for m in skills_ref.validate(folder)]
+    except ImportError:
+        cli = Path(sys.executable).parent / "agentskills"
+        if not cli.exists():
+            return [*problems, "skills-ref is not installed: pip install skills-ref"]
+        run = subprocess.run([str(cli), "validate", str(folder)], capture_output=True, text=True, timeout=60)
+        if run.returncode != 0:
+            problems.append(f"skills-ref: {(run.stdout + run.stderr).strip()}")
+    return problems
+
+
+def load_examples(folder: Path) -> list[Example]:
+    path = folder / "tests" / "examples.json"
+    if not path.is_file():
+        return []
+    return [Example(tuple(d["inputs"]), d["output"]) for d in json.loads(path.read_text("utf-8"))]
+
+
+def verify_in_place(folder: Path, sandbox: Sandbox, examples: Sequence[Example] | None = None) -> str:
+    """Run the skill's entry point on its tests in the sandbox; returns "" on success, else the reason."""
+    exs = list(load_examples(folder) if examples is None else examples)
+    if not exs:
+        return "the skill has no tests (tests/examples.json)"
+    func = py_name(folder.name)
+    script = folder / "scripts" / f"{func}.py"
+    if not script.is_file():
+        return f"no script {script.name}"
+    verdict = Verifier(sandbox).check_file(script, func, exs)
+    return "" if verdict.passed else f"its tests fail: {verdict.describe()}"
+
+
+def dependencies(folder: Path, available: Iterable[str]) -> set[str]:
+    """Names of ``available`` skills that ``folder``'s scripts mention as quoted strings (direct only)."""
+    names = set(available)
+    found: set[str] = set()
+    for script in (folder / "scripts").glob("*.py"):
+        for m in re.finditer(r"""["']([a-z0-9]+(?:-[a-z0-9]+)*)["']""", script.read_text("utf-8", "replace")):
+            if m.group(1) in names and m.group(1) != folder.name:
+                found.add(m.group(1))
+    return found
+
+
+def install_dependencies(folder: Path, library: Library) -> list[str]:
+    """Copy the library skills ``folder`` needs (transitively) beside it; returns their names.
+
+    Copies (not links) so that the sandbox's unprivileged user can read them wherever the library lives.
+    """
+    root = folder.parent
+    available = {p.name: p for p in library.skills_dir.iterdir() if p.is_dir()}
+    todo, done = [folder], []
+    while todo:
+        for dep in sorted(dependencies(todo.pop(), available)):
+            if dep not in done and dep != folder.name and not (root / dep).exists():
+                shutil.copytree(available[dep], root / dep, symlinks=False,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+                _open_up(root / dep)
+                done.append(dep)
+                todo.append(root / dep)
+    return done
+
+
+def check_staged(folder: Path, library: Library, sandbox: Sandbox,
+                 examples: Sequence[Example] | None = None) -> str:
+    """Validate ``folder`` and run its tests beside the library's skills; "" when it may be stored.
+
+    ``folder`` must sit in a temporary skills root; the library skills it calls are copied beside it, so
+    that its script imports its sibling skills exactly as it will in the library.
+    """
+    problems = reference_problems(folder)
+    if problems:
+        return "invalid skill: " + "; ".join(problems[:5])
+    install_dependencies(folder, library)
+    return verify_in_place(folder, sandbox, examples)
+
+
+def verify_copy(folder: Path, library: Library, sandbox: Sandbox) -> str:
+    """Run a stored skill's own tests on a copy, beside copies of its current dependencies."""
+    root = staging_root()
+    try:
+        dest = root / folder.name
+        shutil.copytree(folder, dest, symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
+        _open_up(dest)
+        install_dependencies(dest, library)
+        return verify_in_place(dest, sandbox)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def staging_root() -> Path:
+    """A fresh temporary skills root readable by the sandbox's unprivileged user."""
+    path = Path(tempfile.mkdtemp(prefix="evoskill-stage-"))
+    os.chmod(path, 0o755)
+    return path
+
+
+def _open_up(folder: Path) -> None:
+    for dirpath, _, files in os.walk(folder):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+
+
+def store_skill(build: Any, name: str, *, library: Library, sandbox: Sandbox,
+                examples: Sequence[Example] | None = None) -> DistillResult:
+    """Stage with ``build(root) -> folder``, check it, and add it to ``library`` only if it passes."""
+    root = staging_root()
+    try:
+        folder: Path = build(root)
+        _open_up(folder)
+        reason = check_staged(folder, library, sandbox, examples)
+        if reason:
+            return DistillResult(name, None, reason)
+        try:
+            return DistillResult(name, library.add(folder))
+        except EvoskillError as exc:
+            return DistillResult(name, None, f"the library refused it: {exc}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# ---- distill ------------------------------------------------------------------------------------------------
+
+def learned_names(library: Library) -> set[str]:
+    """Names of the library's skills that are not built-in primitives."""
+    return {r.name for r in library.list(include_archived=True)
+            if r.trust != "built-in" and r.kind != "primitive"}
+
+
+def next_version(library: Library, name: str) -> str:
+    try:
+        return str(len(library.versions(name)) + 1)
+    except EvoskillError:
+        return "1"
+
+
+def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbox, round: int = 0,
+            name: str | None = None, description: str | None = None) -> DistillResult:
+    """Turn a verified ``solution`` of ``task`` into a skill in ``library``; see the module docstring.
+
+    ``name``/``description`` (e.g. from a model) are used only if they are valid; otherwise both are
+    derived deterministically from the task and the program.
+    """
+    solver_view = task.for_solver()
+    examples = list(solver_view.examples)
+    origin = f"task:{task.name}"
+    expr: Expr | None = None
+    if solution.kind == "program":
+        try:
+            expr = parse(solution.source)
+        except EvoskillError as exc:
+            return DistillResult(name or task.name, None, f"unreadable program: {exc}")
+    skill_name = choose_name(sanitize_name(task.name), library, origin)
+    if name is not None and valid_name(name) and choose_name(name, library, origin) == name:
+        skill_name = name
+    what = f"Built from {len(set(ops(expr)))} skills ({size(expr)} nodes)." if expr is not None else ""
+    desc = description if valid_description(description) else describe(
+        task.name, task.description, solution.arg_types, solution.return_type, examples, what)
+    assert desc is not None
+    calls = set(solution.uses) | (set(ops(expr)) if expr is not None else set())
+    parents = sorted(calls & learned_names(library))
+    signature = signature_text(solution.arg_types, solution.return_type)
+    func = py_name(skill_name)
+    if expr is not None:
+        code = to_module(expr, func, tuple(solution.arg_types), solution.return_type, desc)
+    else:
+        code = python_script(solution.python, solution.entry, func)
+    metadata = {"evoskill-kind": "solution", "evoskill-trust": "verified", "evoskill-origin": origin,
+                "evoskill-round": str(round), "evoskill-parents": ",".join(parents),
+                "evoskill-signature": signature}
+    if expr is not None:
+        metadata["evoskill-program"] = solution.source
+    metadata["evoskill-version"] = next_version(library, skill_name)
+    body = body_text(skill_name, desc, signature, solution.source if expr is not None else None, examples)
+
+    def build(root: Path) -> Path:
+        return stage_skill(root, name=skill_name, description=desc, body=body, code=code,
+                           examples=examples, metadata=metadata)
+
+    return store_skill(build, skill_name, library=library, sandbox=sandbox, examples=examples)
