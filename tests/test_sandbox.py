@@ -335,3 +335,37 @@ def test_closed_sandbox_refuses() -> None:
     box.close()
     with pytest.raises(SandboxError):
         box.run_code("def f():\n  return 1", "f")
+
+
+def test_degrades_with_recorded_reasons(monkeypatch: pytest.MonkeyPatch, shared_dir: Path) -> None:
+    monkeypatch.setenv("EVOSKILL_SANDBOX_DISABLE", "userns,netns,pidns,landlock")
+    with Sandbox(workers=1, limits=FAST) as weak:
+        iso = weak.isolation()
+        assert iso["filesystem_writes"]["enforced"] is False
+        assert "EVOSKILL_SANDBOX_DISABLE" in iso["filesystem_writes"]["reason"]
+        assert iso["pid_namespace"]["enforced"] is False
+        assert iso["network"]["enforced"] is False
+        r = weak.run_code("import os\ndef f():\n    return sorted(os.environ)", "f")
+        assert r.ok and "EVOSKILL_SANDBOX_DISABLE" not in r.value
+        r = weak.run_code("import time\ndef f():\n    time.sleep(30)", "f",
+                          limits=Limits(wall_seconds=1))
+        assert r.limit == "wall"
+
+
+def test_landlock_alone_still_blocks_tcp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVOSKILL_SANDBOX_DISABLE", "netns")
+    with Sandbox(workers=1, limits=FAST) as box:
+        iso = box.isolation()
+        if not iso["landlock_tcp_denied"]:
+            pytest.skip("this kernel's Landlock cannot restrict TCP")
+        assert iso["network"]["enforced"] is True and iso["network"]["method"] == "landlock tcp"
+        assert "netns disabled" in iso["network"]["reason"]
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        try:
+            code = "import socket\ndef f(p):\n    socket.create_connection(('127.0.0.1', p), timeout=2)\n"
+            r = box.run_code(code, "f", [server.getsockname()[1]])
+            assert not r.ok and r.error_type == "PermissionError"
+        finally:
+            server.close()

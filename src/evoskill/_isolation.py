@@ -80,6 +80,22 @@ def set_no_new_privs() -> None:
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> None:
+    """Clear the effective, permitted and inheritable capability sets (``capset(2)``, version 3)."""
+    header = _CapHeader(version=0x20080522, pid=0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
 def set_dumpable() -> None:
     """``prctl(PR_SET_DUMPABLE, 1)``: after a uid change, keep /proc/self writable by ourselves."""
     _check(_libc.prctl(4, 1, 0, 0, 0), "prctl(DUMPABLE)")

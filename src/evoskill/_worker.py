@@ -69,6 +69,11 @@ def write_frame(fd: int, payload: bytes) -> None:
 # --------------------------------------------------------------------------- isolation (once)
 
 
+def _refuse_if_disabled(config: dict[str, Any], feature: str) -> None:
+    if feature in config.get("disable", ()):
+        raise OSError(errno.EPERM, f"{feature} disabled by EVOSKILL_SANDBOX_DISABLE")
+
+
 def _isolate(config: dict[str, Any]) -> dict[str, Any]:
     """Enter namespaces and Landlock; return what is in force and why anything is not."""
     scratch = config["scratch"]
@@ -86,6 +91,7 @@ def _isolate(config: dict[str, Any]) -> dict[str, Any]:
     status.update(uid=os.getuid(), gid=os.getgid())
     outer_uid, outer_gid = os.geteuid(), os.getegid()
     try:
+        _refuse_if_disabled(config, "userns")
         _isolation.unshare(_isolation.CLONE_NEWUSER)
         status["user_namespace"] = {"enforced": True}
     except OSError as exc:
@@ -96,11 +102,13 @@ def _isolate(config: dict[str, Any]) -> dict[str, Any]:
         except OSError as exc:
             status["user_namespace"]["mapping"] = f"ids left unmapped: {exc}"
     try:
+        _refuse_if_disabled(config, "netns")
         _isolation.unshare(_isolation.CLONE_NEWNET)
         status["network_namespace"] = {"enforced": True}
     except OSError as exc:
         status["network_namespace"] = {"enforced": False, "reason": str(exc)}
     try:
+        _refuse_if_disabled(config, "pidns")
         _isolation.unshare(_isolation.CLONE_NEWPID)
         status["pid_namespace"] = {"enforced": True}
     except OSError as exc:
@@ -111,6 +119,7 @@ def _isolate(config: dict[str, Any]) -> dict[str, Any]:
     except OSError as exc:
         status["no_new_privs"] = {"enforced": False, "reason": str(exc)}
     try:
+        _refuse_if_disabled(config, "landlock")
         if not status["no_new_privs"]["enforced"]:
             raise OSError(errno.EPERM, "no_new_privs could not be set")
         info = _isolation.restrict_writes([scratch], ["/dev/null"])
@@ -232,6 +241,10 @@ def _child(req: dict[str, Any], config: dict[str, Any], status: dict[str, Any], 
         os.environ.update(env)
         if status["landlock"]["enforced"]:
             _isolation.restrict_writes([jobdir], ["/dev/null"])
+        try:  # the capabilities a user namespace grants are not for the job
+            _isolation.drop_capabilities()
+        except OSError:
+            pass
         extra = 2 if status["pid_namespace"]["enforced"] else 1
         _set_limits(req["limits"], extra)
         if req["kind"] == "command":

@@ -114,6 +114,7 @@ class _Worker:
         paths = _module_paths()
         config = {"scratch": self.scratch, "paths": paths, "env": _clean_env(),
                   "preload": ["json", "traceback"], "drop_uid": NOBODY if self.drop_uid else 0,
+                  "disable": [f for f in os.environ.get("EVOSKILL_SANDBOX_DISABLE", "").split(",") if f],
                   "expose": paths + [sys.prefix, sys.base_prefix, sys.exec_prefix,
                                      os.path.dirname(os.path.realpath(sys.executable))]}
         argv = [sys.executable, "-P", "-s", "-S", "-B", "-c", _BOOTSTRAP, json.dumps(config)]
