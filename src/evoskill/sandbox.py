@@ -309,6 +309,7 @@ class Sandbox:
             "scratch_directory": True,
             "uid": uid,
             "uid_dropped": os.geteuid() == 0 and uid == NOBODY,
+            "reexposed_paths": st.get("exposed_paths", []),
             "user_namespace": st.get("user_namespace"),
             "network": {"enforced": network_enforced,
                         "method": "network namespace" if netns.get("enforced") else
