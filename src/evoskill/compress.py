@@ -22,10 +22,24 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import stitch_core
 
+from .distill import (
+    DistillResult,
+    body_text,
+    describe,
+    load_examples,
+    next_version,
+    signature_text,
+    stage_skill,
+    store_skill,
+)
+from .errors import EvoskillError
+from .library import Library
+from .sandbox import Sandbox
 from .synth.program import (
     Call,
     Const,
@@ -35,7 +49,10 @@ from .synth.program import (
     compile_program,
     input_name,
     ops,
+    parse,
+    py_name,
     substitute,
+    to_module,
     to_sexpr,
 )
 from .tasks import TYPES, Example, type_of
@@ -442,3 +459,152 @@ def _record(cand: Abstraction, items: list[CorpusItem], functions: Mapping[str, 
                     cand.arg_types = tuple(a or t for a, t in zip(cand.arg_types, types[0], strict=True))
                     cand.return_type = cand.return_type or types[1]
     return bool(cand.examples) and all(cand.arg_types) and bool(cand.return_type)
+
+
+# ---- with a library -------------------------------------------------------------------------------------------
+
+def corpus_of(library: Library) -> tuple[list[CorpusItem], dict[str, Signature], dict[str, Expr]]:
+    """The library's program solutions, every skill's signature, and every learned skill's program."""
+    corpus: list[CorpusItem] = []
+    sigs: dict[str, Signature] = {}
+    programs: dict[str, Expr] = {}
+    for skill in library.skills():
+        meta = skill.manifest.metadata
+        sig = parse_signature(meta.get("evoskill-signature", ""))
+        if sig is None:
+            continue
+        sigs[skill.name] = sig
+        source = meta.get("evoskill-program")
+        if not source or meta.get("evoskill-kind") == "primitive":
+            continue
+        try:
+            expr = parse(source)
+        except EvoskillError:
+            continue
+        programs[skill.name] = expr
+        if meta.get("evoskill-kind") == "solution":
+            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), tuple(load_examples(skill.path)),
+                                     sig[0], sig[1]))
+    return corpus, sigs, programs
+
+
+def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[str, Expr],
+                      sigs: Mapping[str, Signature]) -> dict[str, Callable[..., Any]]:
+    """``base`` (built-in primitives) plus every learned program skill compiled over them.
+
+    Only programs are compiled (never a model's Python), so everything runs trusted code in-process.
+    """
+    fns = dict(base)
+    pending = {n: e for n, e in programs.items() if n not in fns and n in sigs}
+    progress = True
+    while pending and progress:
+        progress = False
+        for name, expr in list(pending.items()):
+            if all(op in fns for op in ops(expr)):
+                fns[name] = compile_program(expr, len(sigs[name][0]), fns)
+                del pending[name]
+                progress = True
+    return fns
+
+
+def _primitive_functions(components: Any) -> dict[str, Callable[..., Any]]:
+    if components is None:
+        from .synth.primitives import FUNCTIONS
+
+        return dict(FUNCTIONS)
+    if isinstance(components, Mapping):
+        return dict(components)
+    return {c.name: c.fn for c in components if getattr(c, "kind", "primitive") == "primitive"}
+
+
+def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, round: int = 0) -> DistillResult:
+    """Store ``a`` as an ``evoskill-kind: abstraction`` skill through distill's validate + verify path."""
+    examples = a.examples[:12]
+    program = to_sexpr(a.body)
+    signature = signature_text(a.arg_types, a.return_type)
+    what = (f"A sub-program shared by {len(a.uses)} solutions ({', '.join(a.uses[:3])}), "
+            f"learned by compression (saves {a.saving} nodes).")
+    desc = describe(a.name, f"computes {program}", a.arg_types, a.return_type, examples, what)
+    desc = desc.replace("Use when a value must be transformed like this", "Use when a program needs this step")
+    meta = {"evoskill-kind": "abstraction", "evoskill-trust": "verified",
+            "evoskill-origin": "author:evoskill-compress", "evoskill-round": str(round),
+            "evoskill-parents": ",".join(a.uses), "evoskill-signature": signature,
+            "evoskill-program": program, "evoskill-version": next_version(library, a.name)}
+    code = to_module(a.body, py_name(a.name), a.arg_types, a.return_type, desc)
+    body = body_text(a.name, desc, signature, program, examples)
+
+    def build(root: Path) -> Path:
+        return stage_skill(root, name=a.name, description=desc, body=body, code=code, examples=examples,
+                           metadata=meta)
+
+    return store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)
+
+
+def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbox,
+                  extra_parents: Iterable[str] = ()) -> DistillResult:
+    """Store ``program`` as a new version of the program skill ``name`` if its own tests still pass."""
+    skill = library.get(name)
+    meta = dict(skill.manifest.metadata)
+    sig = parse_signature(meta.get("evoskill-signature", ""))
+    if sig is None:
+        return DistillResult(name, None, "no evoskill-signature")
+    examples = load_examples(skill.path)
+    source = to_sexpr(program)
+    parents = {p for p in meta.get("evoskill-parents", "").split(",") if p} | set(extra_parents)
+    parents &= set(ops(program))
+    meta.update({"evoskill-program": source, "evoskill-parents": ",".join(sorted(parents)),
+                 "evoskill-version": next_version(library, name)})
+    meta.pop("evoskill-hash", None)
+    desc = skill.description
+    code = to_module(program, py_name(name), sig[0], sig[1], desc)
+    body = body_text(name, desc, signature_text(*sig), source, examples)
+
+    def build(root: Path) -> Path:
+        return stage_skill(root, name=name, description=desc, body=body, code=code, examples=examples,
+                           metadata=meta)
+
+    return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
+
+
+def learn_abstractions(source: Library | Sequence[CorpusItem | tuple[str, Expr, int, Sequence[Example]]], *,
+                       sandbox: Sandbox | None = None, components: Any = None, max_new: int = 3,
+                       min_uses: int = 2, arity: int = 2, round: int = 0,
+                       signatures: Mapping[str, Signature] | None = None) -> list[Abstraction]:
+    """Learn up to ``max_new`` abstractions from a library's program solutions (or a given corpus).
+
+    With a :class:`Library` and a ``sandbox``, each abstraction is stored as a skill (``a.stored``) and
+    every solution that uses it is stored as a new version calling it (``a.rewritten_stored``), each only
+    if it passes its tests. ``components`` gives the trusted primitive callables (default: the built-in
+    primitives). With a plain corpus nothing is stored.
+    """
+    base = _primitive_functions(components)
+    if isinstance(source, Library):
+        corpus, sigs, programs = corpus_of(source)
+        taken: set[str] = {r.name for r in source.list(include_archived=True)}
+    else:
+        corpus = [c if isinstance(c, CorpusItem) else CorpusItem(c[0], c[1], c[2], tuple(c[3])) for c in source]
+        sigs, programs, taken = {}, {}, set()
+    sigs.update(signatures or {})
+    fns = trusted_functions(base, programs, sigs)
+    found = find_abstractions(corpus, max_new=max_new, min_uses=min_uses, arity=arity, signatures=sigs,
+                              functions=fns, taken=taken)
+    if not isinstance(source, Library) or sandbox is None:
+        return found
+    stored: set[str] = set()
+    for a in found:
+        res = store_abstraction(a, library=source, sandbox=sandbox, round=round)
+        a.stored, a.reason = res.ok, res.reason
+        if res.ok:
+            stored.add(a.name)
+    final: dict[str, tuple[Expr, Abstraction]] = {}
+    for a in found:
+        for user, prog in a.rewritten.items():
+            final[user] = (prog, a)
+    for user, (prog, last) in sorted(final.items()):
+        used = {op for op in ops(prog) if op in {a.name for a in found}}
+        if not used or not used <= stored:
+            continue
+        res = store_rewrite(user, prog, library=source, sandbox=sandbox, extra_parents=used)
+        if res.ok:
+            last.rewritten_stored.append(user)
+    return found
