@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS versions(
 CREATE TABLE IF NOT EXISTS skills(
     id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, version INTEGER NOT NULL,
     archived INTEGER NOT NULL DEFAULT 0);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(name, description, body, tokenize='unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(name, description, body, tokenize='porter unicode61');
 CREATE TABLE IF NOT EXISTS events(
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, version INTEGER,
     reason TEXT, ts REAL NOT NULL);
