@@ -369,3 +369,10 @@ def test_landlock_alone_still_blocks_tcp(monkeypatch: pytest.MonkeyPatch) -> Non
             assert not r.ok and r.error_type == "PermissionError"
         finally:
             server.close()
+
+
+def test_large_value_and_stdin_round_trip(sb: Sandbox) -> None:
+    r = sb.run_code("def f(s):\n    return s * 3", "f", ["ab" * 1_000_000])
+    assert r.ok and len(r.value) == 6_000_000
+    r = sb.run_command(["python", "-c", "import sys; print(len(sys.stdin.read()))"], stdin="z" * 300_000)
+    assert r.ok and r.stdout.strip() == "300000"

@@ -31,6 +31,7 @@ from evoskill import _isolation
 
 _HEADER = struct.Struct(">I")
 _MAX_FRAME = 256 * 1024 * 1024
+_MAX_RESULT = 64 * 1024 * 1024  # bytes of JSON a job may return
 
 
 def read_frame(fd: int) -> bytes | None:
@@ -239,6 +240,7 @@ def _child(req: dict[str, Any], config: dict[str, Any], status: dict[str, Any], 
         env = _job_env(config, jobdir)
         os.environ.clear()
         os.environ.update(env)
+        sys.argv = ["candidate"]
         if status["landlock"]["enforced"]:
             _isolation.restrict_writes([jobdir], ["/dev/null"])
         try:  # the capabilities a user namespace grants are not for the job
@@ -350,6 +352,8 @@ class _Zygote:
                         continue
                     buffers[fd] += chunk
                     if fd != res_r and len(buffers[out_r]) + len(buffers[err_r]) > cap:
+                        limit = "output"
+                    elif fd == res_r and len(buffers[res_r]) > _MAX_RESULT:
                         limit = "output"
                 if limit:
                     break

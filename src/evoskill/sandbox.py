@@ -163,14 +163,16 @@ class _Worker:
         return self._read(time.monotonic() + timeout)
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
+        if self.proc.poll() is None:  # never signal a pid that may have been reused
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream is not None:
