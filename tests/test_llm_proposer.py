@@ -148,6 +148,9 @@ def test_extract_code_edge_cases() -> None:
     assert code == "def solve(a):\n    return a + 1"
     assert extract_code("```python\nx = 1\n```", "solve") == (None, "the code defines no function (expected solve)")
     assert extract_code("", "solve") == (None, "no code in the reply")
+    stray = "def solve(a):\n    return a[::-1]\n\nsolve('ab') == 'ba'\n```\n\nThis reverses `a`."
+    assert extract_code(stray, "solve") == ("def solve(a):\n    return a[::-1]\n\nsolve('ab') == 'ba'",
+                                            "unfenced code")
     assert extract_code("```json\n{\"a\": 1}\n```", "solve")[0] is None
 
 

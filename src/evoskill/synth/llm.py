@@ -27,6 +27,9 @@ ENTRY = "solve"
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 _LOG_CHARS = 4000
+_CODE_CHARS = 20_000  # extraction looks at this much of a reply; a longer function is not plausible
+_MAX_LINES = 300
+_PARSE_ERRORS = (SyntaxError, ValueError, MemoryError, RecursionError)
 _FEEDBACK_CHARS = 1500
 SYSTEM = ("You write small, correct, self-contained Python functions. Reply with exactly one ```python code "
           "block containing the function, and nothing else.")
@@ -56,12 +59,12 @@ def _trim_to_python(text: str) -> str | None:
     start = next((i for i, ln in enumerate(lines) if re.match(r"(def |import |from \S+ import )", ln)), None)
     if start is None:
         return None
-    for end in range(len(lines), start, -1):
+    for end in range(min(len(lines), start + _MAX_LINES), start, -1):
         chunk = "\n".join(lines[start:end]).strip()
         try:
             if _functions(ast.parse(chunk)):
                 return chunk
-        except SyntaxError:
+        except _PARSE_ERRORS:
             continue
     return "\n".join(lines[start:]).strip()
 
@@ -69,31 +72,34 @@ def _trim_to_python(text: str) -> str | None:
 def extract_code(text: str, entry: str = ENTRY) -> tuple[str | None, str]:
     """The Python code in a model reply that defines ``entry``, and a note on how it was found.
 
-    Prefers fenced blocks that define ``entry`` (the last such one), then any block defining a function,
-    then unfenced code. If the only function has another name, ``entry = name`` is appended. Returns
-    ``(None, reason)`` when there is no usable code (no code at all, or it does not parse).
+    Prefers fenced blocks that define ``entry`` (the last such one), then unfenced code (prose and stray
+    fences cut off), then any code defining a function: if that function has another name,
+    ``entry = name`` is appended. Returns ``(None, reason)`` when there is no usable code.
     """
-    blocks = [b.strip() for lang, b in _FENCE.findall(text or "")
+    text = (text or "")[:_CODE_CHARS]
+    blocks = [b.strip() for lang, b in _FENCE.findall(text)
               if lang.lower() in ("", "python", "py", "python3") and b.strip()]
-    if not blocks:
-        trimmed = _trim_to_python(text or "")
-        if trimmed is None:
-            return None, "no code in the reply"
-        blocks = [trimmed]
-    parsed: list[tuple[str, list[str]]] = []
+    loose = _trim_to_python("\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("```")))
+    candidates = [(b, "fenced") for b in blocks] + ([(loose, "unfenced")] if loose and loose not in blocks else [])
+    if not candidates:
+        return None, "no code in the reply"
+    parsed: list[tuple[str, str, list[str]]] = []
     error = ""
-    for block in blocks:
+    for block, how in candidates:
         try:
-            parsed.append((block, _functions(ast.parse(block))))
+            parsed.append((block, how, _functions(ast.parse(block))))
         except SyntaxError as exc:
-            error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
-    with_entry = [(b, fs) for b, fs in parsed if entry in fs]
-    if with_entry:
-        note = "one code block" if len(blocks) == 1 else f"the block defining {entry} of {len(blocks)} blocks"
-        return with_entry[-1][0], note
-    with_funcs = [(b, fs) for b, fs in parsed if fs]
+            error = error or f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        except _PARSE_ERRORS as exc:
+            error = error or f"unparseable code ({type(exc).__name__})"
+    for how in ("fenced", "unfenced"):
+        found = [b for b, h, fs in parsed if h == how and entry in fs]
+        if found:
+            note = "one code block" if len(blocks) <= 1 else f"the block defining {entry} of {len(blocks)} blocks"
+            return found[-1], note if how == "fenced" else "unfenced code"
+    with_funcs = [(b, fs) for b, _, fs in parsed if fs]
     if with_funcs:
-        block, fs = with_funcs[-1]
+        block, fs = with_funcs[0]
         return f"{block}\n\n{entry} = {fs[-1]}\n", f"function {fs[-1]!r} used as {entry}"
     if error:
         return None, error
@@ -120,7 +126,7 @@ def _strip_main(source: str) -> str:
     """Drop top-level ``if __name__ == "__main__":`` blocks so a skill's script can be inlined."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except _PARSE_ERRORS:
         return source
     lines = source.splitlines()
     for node in reversed(tree.body):
@@ -132,7 +138,7 @@ def _strip_main(source: str) -> str:
 def _names_used(code: str) -> set[str]:
     try:
         tree = ast.parse(code)
-    except SyntaxError:
+    except _PARSE_ERRORS:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
@@ -226,7 +232,7 @@ class LLMProposer:
         used = _names_used(code)
         try:
             defined = set(_functions(ast.parse(code)))
-        except SyntaxError:
+        except _PARSE_ERRORS:
             return code, ()
         chosen = [s for s in skills if s.function and s.source and s.function in used - defined]
         if not chosen:
