@@ -36,6 +36,7 @@ import builtins
 import contextlib
 import difflib
 import fcntl
+import functools
 import json
 import os
 import re
@@ -44,11 +45,11 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from evoskill.errors import InvalidSkill, LibraryError, SkillNotFound, UserError
 from evoskill.skill import (
@@ -63,6 +64,7 @@ from evoskill.skill import (
 __all__ = ["Event", "Library", "SearchHit", "SkillRecord", "Stats"]
 
 SCHEMA_VERSION = "1"
+_F = TypeVar("_F", bound=Callable[..., Any])
 LOCK_TIMEOUT = 60.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -127,6 +129,15 @@ class Stats:
     uses: int
     successes: int
     failures: int
+
+
+def _synchronized(method: _F) -> _F:
+    """Serialise calls on one Library between threads (they share one SQLite connection)."""
+    @functools.wraps(method)
+    def wrapper(self: Library, *args: Any, **kwargs: Any) -> Any:
+        with self._tlock:
+            return method(self, *args, **kwargs)
+    return cast(_F, wrapper)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -336,7 +347,12 @@ class Library:
                     except (OSError, ValueError):
                         info = {}
                     if not isinstance(info, dict) or "hash" not in info:
-                        info = self._describe(vdir / name_dir.name, int(vdir.name), None, None)
+                        try:
+                            info = self._describe(vdir / name_dir.name, int(vdir.name), None, None)
+                        except InvalidSkill:  # tampered with by hand: keep it aside, never delete
+                            self._orphans.mkdir(exist_ok=True)
+                            os.rename(vdir, self._orphans / f"{name_dir.name}-v{vdir.name}-{uuid.uuid4().hex[:6]}")
+                            continue
                         info["hash"] = content_hash(vdir / name_dir.name)
                 yield name_dir.name, int(vdir.name), info
 
@@ -618,6 +634,7 @@ class Library:
         return SkillRecord(name, v, row[0] or "", row[1] or "imported", row[2] or "instruction",
                            archived, path, row[3])
 
+    @_synchronized
     def get(self, name: str, version: int | None = None) -> Skill:
         """Load ``name`` (latest version by default) from its immutable stored copy."""
         cur, _ = self._require(name)
@@ -627,17 +644,20 @@ class Library:
             raise SkillNotFound(f"skill '{name}' has no version {v}", fix=f"versions are 1..{cur}")
         return Skill.load(copy)
 
+    @_synchronized
     def list(self, include_archived: bool = False) -> list[SkillRecord]:
         """Records of the current version of every skill, sorted by name."""
         sql = "SELECT name FROM skills" + ("" if include_archived else " WHERE archived=0") + " ORDER BY name"
         return [self._record(n) for (n,) in self._db().execute(sql).fetchall()]
 
+    @_synchronized
     def versions(self, name: str) -> builtins.list[SkillRecord]:
         """One record per stored version of ``name``, oldest first (paths are the immutable copies)."""
         self._require(name)
         rows = self._db().execute("SELECT version FROM versions WHERE name=? ORDER BY version", (name,))
         return [self._record(name, v) for (v,) in rows.fetchall()]
 
+    @_synchronized
     def history(self, name: str) -> builtins.list[Event]:
         """Lifecycle events of ``name`` (added, new-version, archived, restored), oldest first."""
         self._require(name)
@@ -645,6 +665,7 @@ class Library:
                                   "ORDER BY ts, id", (name,)).fetchall()
         return [Event(name, k, v, float(ts), r) for k, v, ts, r in rows]
 
+    @_synchronized
     def stats(self, name: str) -> Stats:
         """Use counts of ``name``."""
         self._require(name)
@@ -652,6 +673,7 @@ class Library:
         uses, ok = (int(row[0]), int(row[1])) if row else (0, 0)
         return Stats(uses, ok, uses - ok)
 
+    @_synchronized
     def search(self, query: str, k: int = 10) -> builtins.list[SearchHit]:
         """Full-text search (FTS5, bm25) over active skills' name, description and body.
 

@@ -359,7 +359,7 @@ def validate_skill_dir(path: str | os.PathLike[str]) -> list[Problem]:
     file names that are not UTF-8, files over 5 MB, a SKILL.md over 1 MB and folders over 50 MB.
     Never raises.
     """
-    root = Path(path)
+    root = Path(os.path.abspath(path))
     problems: list[Problem] = []
     if not root.exists():
         return [Problem(str(root), None, "folder does not exist: check the path")]
@@ -519,7 +519,7 @@ class Skill:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Skill:
         """Validate and load the skill folder at ``path``; raises InvalidSkill listing every error."""
-        root = Path(path)
+        root = Path(os.path.abspath(path))
         problems = validate_skill_dir(root)
         errors = [p for p in problems if p.severity == "error"]
         manifest = None
