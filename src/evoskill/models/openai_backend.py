@@ -2,7 +2,8 @@
 
 Options: ``base_url``, ``api_key``, ``key_env`` (variable holding the key), ``provider`` (name used for
 keys and errors, set by aliases), ``timeout`` (seconds), ``retries``, ``http_client`` (an SDK-compatible
-HTTP client, e.g. one with a mock transport in tests). Servers on loopback need no real key.
+HTTP client, e.g. one with a mock transport in tests), ``max_tokens_param`` (``max_completion_tokens``
+for models that reject ``max_tokens``); other options are sent as request fields. Servers on loopback need no real key.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ class OpenAIModel:
 
     def __init__(self, model: str, *, provider: str = "openai", base_url: str | None = None,
                  api_key: str | None = None, key_env: str | None = None, timeout: float = 60.0,
-                 retries: int = 4, http_client: Any = None, **extra: Any) -> None:
+                 retries: int = 4, http_client: Any = None, max_tokens_param: str = "max_tokens",
+                 **extra: Any) -> None:
         openai = _sdk()
+        self.max_tokens_param = max_tokens_param
         self.model = model
         self.provider = provider
         self.id = f"{provider}:{model}"
@@ -77,7 +80,7 @@ class OpenAIModel:
                  stop: Sequence[str] | None = None) -> Completion:
         """One chat completion, retried on rate limits and transient failures."""
         body: dict[str, Any] = {
-            "model": self.model, "max_tokens": max_tokens, "temperature": temperature,
+            "model": self.model, self.max_tokens_param: max_tokens, "temperature": temperature,
             "messages": [{"role": m.role, "content": m.content} for m in messages], **self.extra,
         }
         if stop:
