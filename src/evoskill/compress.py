@@ -35,6 +35,7 @@ from .distill import (
     next_version,
     signature_text,
     stage_skill,
+    store_rewrite,
     store_skill,
 )
 from .errors import EvoskillError
@@ -538,32 +539,6 @@ def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, rou
                            metadata=meta)
 
     return store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)
-
-
-def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbox,
-                  extra_parents: Iterable[str] = ()) -> DistillResult:
-    """Store ``program`` as a new version of the program skill ``name`` if its own tests still pass."""
-    skill = library.get(name)
-    meta = dict(skill.manifest.metadata)
-    sig = parse_signature(meta.get("evoskill-signature", ""))
-    if sig is None:
-        return DistillResult(name, None, "no evoskill-signature")
-    examples = load_examples(skill.path)
-    source = to_sexpr(program)
-    parents = {p for p in meta.get("evoskill-parents", "").split(",") if p} | set(extra_parents)
-    parents &= set(ops(program))
-    meta.update({"evoskill-program": source, "evoskill-parents": ",".join(sorted(parents)),
-                 "evoskill-version": next_version(library, name)})
-    meta.pop("evoskill-hash", None)
-    desc = skill.description
-    code = to_module(program, py_name(name), sig[0], sig[1], desc)
-    body = body_text(name, desc, signature_text(*sig), source, examples)
-
-    def build(root: Path) -> Path:
-        return stage_skill(root, name=name, description=desc, body=body, code=code, examples=examples,
-                           metadata=meta)
-
-    return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
 
 
 def learn_abstractions(source: Library | Sequence[CorpusItem | tuple[str, Expr, int, Sequence[Example]]], *,

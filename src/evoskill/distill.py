@@ -38,7 +38,8 @@ from .skill import (
     with_metadata,
 )
 from .synth.base import Solution
-from .synth.program import Expr, ops, parse, py_name, size, to_module
+from .synth.primitives import parse_signature
+from .synth.program import Expr, ops, parse, py_name, size, to_module, to_sexpr
 from .tasks import Example, Task
 from .verify import Verifier
 
@@ -375,3 +376,30 @@ def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbo
                            examples=examples, metadata=metadata)
 
     return store_skill(build, skill_name, library=library, sandbox=sandbox, examples=examples)
+
+
+def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbox,
+                  extra_parents: Iterable[str] = ()) -> DistillResult:
+    """Store ``program`` as a new version of the program skill ``name`` if its own tests still pass."""
+    skill = library.get(name)
+    meta = dict(skill.manifest.metadata)
+    try:
+        sig = parse_signature(meta.get("evoskill-signature", ""))
+    except ValueError:
+        return DistillResult(name, None, "no readable evoskill-signature")
+    examples = load_examples(skill.path)
+    source = to_sexpr(program)
+    parents = {p for p in meta.get("evoskill-parents", "").split(",") if p} | set(extra_parents)
+    parents &= set(ops(program)) & learned_names(library)
+    meta.update({"evoskill-program": source, "evoskill-parents": ",".join(sorted(parents)),
+                 "evoskill-version": next_version(library, name)})
+    meta.pop("evoskill-hash", None)
+    desc = skill.description
+    code = to_module(program, py_name(name), sig[0], sig[1], desc)
+    body = body_text(name, desc, signature_text(*sig), source, examples)
+
+    def build(root: Path) -> Path:
+        return stage_skill(root, name=name, description=desc, body=body, code=code, examples=examples,
+                           metadata=meta)
+
+    return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
