@@ -244,11 +244,12 @@ def test_writes_outside_scratch_refused(sb: Sandbox, shared_dir: Path) -> None:
             "    inside = open('inside.txt').read()\n"
             "    try:\n        open(path, 'w').write('pwned')\n        outside = 'written'\n"
             "    except OSError as e:\n        outside = type(e).__name__\n"
-            "    return [inside, outside]\n")
+            "    try:\n        open('../next-to-my-scratch', 'w')\n        sibling = 'written'\n"
+            "    except OSError as e:\n        sibling = type(e).__name__\n"
+            "    return [inside, outside, sibling]\n")
     r = sb.run_code(code, "f", [str(target)])
     assert r.ok, r
-    assert r.value[0] == "ok"
-    assert r.value[1] == "PermissionError"
+    assert r.value == ["ok", "PermissionError", "PermissionError"]
     assert not target.exists()
 
 
