@@ -372,3 +372,43 @@ def test_two_processes_add_concurrently(tmp_path: Path) -> None:
     assert [v.version for v in lib.versions("shared")] == list(range(1, 7))
     log = [json.loads(line) for line in (root / ".evoskill" / "events.jsonl").read_text().splitlines()]
     assert sum(1 for e in log if e["kind"] == "used") == 3 + 3 + 2
+
+
+def test_tampered_version_is_set_aside_not_fatal(lib: Library, tmp_path: Path) -> None:
+    src = make_skill(tmp_path / "src", "theta")
+    lib.add(src)
+    (src / "more.md").write_text("v2")
+    lib.add(src)
+    lib.close()
+    v1 = lib.root / ".evoskill" / "versions" / "theta" / "1"
+    (v1 / "version.json").unlink()
+    (v1 / "theta" / "SKILL.md").write_bytes(b"\x00garbage")
+    (lib.root / ".evoskill" / "index.sqlite").unlink()
+    again = Library(lib.root)
+    assert [v.version for v in again.versions("theta")] == [2]
+    assert (again.root / "skills" / "theta" / "more.md").read_text() == "v2"
+    assert any(p.name.startswith("theta-v1-") for p in (lib.root / ".evoskill" / "orphans").iterdir())
+
+
+def test_threads_share_one_library(lib: Library, tmp_path: Path) -> None:
+    import threading
+
+    lib.add(make_skill(tmp_path, "iota", "Iota skill for threads."))
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                lib.search("iota threads")
+                lib.list()
+                lib.record_use("iota", True)
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert lib.stats("iota").uses == 80

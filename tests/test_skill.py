@@ -368,3 +368,10 @@ def test_foreign_instruction_only_skill(tmp_path: Path) -> None:
     assert skill.entry_point is None and skill.kind == "instruction"
     assert skill.manifest.license is not None and skill.manifest.license.startswith("CC-BY-SA")
     assert skill.manifest.metadata["version"] == "2.1"
+
+
+def test_relative_dot_path_uses_real_folder_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = write_skill(tmp_path, "dotted")
+    monkeypatch.chdir(s)
+    assert validate_skill_dir(".") == []
+    assert Skill.load(".").path == s
