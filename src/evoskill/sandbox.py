@@ -105,7 +105,7 @@ class _WorkerLost(Exception):
 class _Worker:
     """One zygote process, seen from the parent."""
 
-    def __init__(self) -> None:
+    def __init__(self, readable: Sequence[str] = ()) -> None:
         self.drop_uid = os.geteuid() == 0
         self.scratch = tempfile.mkdtemp(prefix="evoskill-sandbox-")
         os.chmod(self.scratch, 0o700)
@@ -116,7 +116,7 @@ class _Worker:
                   "preload": ["json", "traceback"], "drop_uid": NOBODY if self.drop_uid else 0,
                   "disable": [f for f in os.environ.get("EVOSKILL_SANDBOX_DISABLE", "").split(",") if f],
                   "expose": paths + [sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                     os.path.dirname(os.path.realpath(sys.executable))]}
+                                     os.path.dirname(os.path.realpath(sys.executable)), *readable]}
         argv = [sys.executable, "-P", "-s", "-S", "-B", "-c", _BOOTSTRAP, json.dumps(config)]
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -193,11 +193,15 @@ class Sandbox:
     :class:`~evoskill.errors.SandboxError` is raised only when the sandbox itself cannot work.
     """
 
-    def __init__(self, workers: int = 1, limits: Limits = Limits()) -> None:
+    def __init__(self, workers: int = 1, limits: Limits = Limits(), *,
+                 readable: Sequence[str | Path] = ()) -> None:
+        """``readable``: directories jobs must be able to read (e.g. a skill library) even when the
+        worker runs as uid 65534 and an ancestor directory is private to root."""
         if workers < 1:
             raise SandboxError("a sandbox needs at least one worker")
         self.workers = workers
         self.limits = limits
+        self.readable = [os.path.abspath(p) for p in readable]
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(workers)
         self._lock = threading.Lock()
@@ -221,7 +225,7 @@ class Sandbox:
                 with self._lock:  # died while idle: replace it transparently
                     self._live.discard(idle)
                 idle.kill()
-            worker = _Worker()
+            worker = _Worker(self.readable)
             with self._lock:
                 self._live.add(worker)
                 if self._status is None:
