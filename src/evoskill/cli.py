@@ -50,7 +50,7 @@ def _json_arg(raw: str) -> Any:
 # ---- commands ------------------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .core import install_core
+    from .session import install_core
 
     lib = _library(args, create=True)
     added = install_core(lib)
@@ -146,10 +146,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _sandbox(workers: int = 1) -> Any:
+def _sandbox(library: Any, workers: int = 1) -> Any:
     from .sandbox import Sandbox
 
-    return Sandbox(workers=workers)
+    return Sandbox(workers=workers, readable=[library.root])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -159,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if ep is None:
         raise UserError(f"{skill.name} has no script (it is an instruction-only skill)",
                         fix=f"read it with `evoskill show {skill.name}`")
-    with _sandbox() as sb:
+    with _sandbox(lib) as sb:
         res = sb.run_file(ep[0], ep[1], [_json_arg(a) for a in args.args])
     lib.record_use(skill.name, res.ok)
 
@@ -176,11 +176,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .testing_skills import test_skills
+    from .verify import run_skill_tests
 
     lib = _library(args)
-    with _sandbox() as sb:
-        results = test_skills(lib, sb, [args.name] if args.name else None)
+    with _sandbox(lib) as sb:
+        results = run_skill_tests(lib, sb, [args.name] if args.name else None)
 
     def human() -> None:
         for r in results:
@@ -278,9 +278,10 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--library", metavar="DIR", default=os.environ.get("EVOSKILL_LIBRARY"),
+    # SUPPRESS: the option may come before or after the command without one clobbering the other.
+    common.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS,
                         help="library directory (default: $EVOSKILL_LIBRARY or ~/.local/share/evoskill/library)")
-    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts")
     p = argparse.ArgumentParser(prog="evoskill", parents=[common],
                                 description="Grow a library of verified, reusable skills from a stream of tasks.")
     p.add_argument("--version", action="version", version=f"evoskill {__version__}")
@@ -353,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.library = getattr(args, "library", None) or os.environ.get("EVOSKILL_LIBRARY") or None
+    args.json = getattr(args, "json", False)
     try:
         return int(args.func(args))
     except EvoskillError as exc:

@@ -112,7 +112,7 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
                           max_programs=args.max_programs, compress=not getattr(args, "no_compress", False))
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
                     output_bytes=4_000_000)
-    with Sandbox(workers=config.workers, limits=limits) as sandbox:
+    with Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox)
         proposer, model = make_proposer(config.proposer, config.model, sandbox, learner,
                                         max_programs=config.max_programs)
@@ -155,7 +155,7 @@ def run_solve(args: Namespace) -> dict[str, Any]:
     task = _first_task(args.taskfile)
     library = open_library(args.library)
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096)
-    with Sandbox(workers=1, limits=limits) as sandbox:
+    with Sandbox(workers=1, limits=limits, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox)
         proposer, model = make_proposer(args.proposer, args.model, sandbox, learner, max_programs=args.max_programs)
         learner.model = model

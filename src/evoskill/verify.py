@@ -103,20 +103,83 @@ class Verifier:
     def _run(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
         inputs = [list(e.inputs) for e in examples]
         result = self.sandbox.run_code(code, "__evoskill_run_all__", [entry, inputs], limits=self.limits)
-        if not result.ok:
-            return Verdict(False, len(examples), error_type=result.error_type or "Error",
-                           error_message=result.error_message or "", limit=result.limit, seconds=result.seconds)
-        outputs = result.value
-        if not isinstance(outputs, list) or len(outputs) != len(examples):
-            return Verdict(False, len(examples), error_type="ProtocolError",
-                           error_message="the candidate did not return one result per example",
-                           seconds=result.seconds)
-        failures = []
-        for ex, out in zip(examples, outputs, strict=True):
-            if not isinstance(out, dict):
-                failures.append(Failure(ex.inputs, ex.output, error="malformed result"))
-            elif "error" in out:
-                failures.append(Failure(ex.inputs, ex.output, error=str(out["error"])))
-            elif not same(out.get("value"), ex.output):
-                failures.append(Failure(ex.inputs, ex.output, actual=out.get("value")))
-        return Verdict(not failures, len(examples), failures, seconds=result.seconds)
+        return _compare(result, examples)
+
+
+def run_program(spec: list[dict[str, Any]], source: str, arity: int, inputs: list[list[Any]]) -> list[dict[str, Any]]:
+    """Sandbox side of :func:`check_program`: evaluate a DSL program on inputs, one result per input."""
+    from .synth.components import from_spec
+    from .synth.program import compile_program, parse
+
+    fns = {c.name: c.fn for c in from_spec(spec)}
+    fn = compile_program(parse(source), arity, fns)
+    out: list[dict[str, Any]] = []
+    for args in inputs:
+        try:
+            out.append({"value": fn(*args)})
+        except Exception as exc:  # report per input, keep going
+            out.append({"error": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
+def check_program(sandbox: Sandbox, source: str, arity: int, spec: list[dict[str, Any]],
+                  examples: Sequence[Example], limits: Limits | None = None) -> Verdict:
+    """Check a DSL program (over the components in ``spec``) on examples, evaluated in the sandbox."""
+    if not examples:
+        return Verdict(True, 0)
+    result = sandbox.call("evoskill.verify:run_program", [spec, source, arity, [list(e.inputs) for e in examples]],
+                          limits=limits or Limits(cpu_seconds=10, wall_seconds=20, memory_mb=1024))
+    return _compare(result, examples)
+
+
+def _compare(result: Any, examples: Sequence[Example]) -> Verdict:
+    if not result.ok:
+        return Verdict(False, len(examples), error_type=result.error_type or "Error",
+                       error_message=result.error_message or "", limit=result.limit, seconds=result.seconds)
+    outputs = result.value
+    if not isinstance(outputs, list) or len(outputs) != len(examples):
+        return Verdict(False, len(examples), error_type="ProtocolError",
+                       error_message="the candidate did not return one result per example", seconds=result.seconds)
+    failures = []
+    for ex, out in zip(examples, outputs, strict=True):
+        if not isinstance(out, dict):
+            failures.append(Failure(ex.inputs, ex.output, error="malformed result"))
+        elif "error" in out:
+            failures.append(Failure(ex.inputs, ex.output, error=str(out["error"])))
+        elif not same(out.get("value"), ex.output):
+            failures.append(Failure(ex.inputs, ex.output, actual=out.get("value")))
+    return Verdict(not failures, len(examples), failures, seconds=result.seconds)
+
+
+def load_examples(path: Path) -> list[Example]:
+    """A skill's ``tests/examples.json``; raises ValueError with the reason when malformed."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, list) or not all(isinstance(e, dict) and isinstance(e.get("inputs"), list)
+                                            and "output" in e for e in raw):
+        raise ValueError('expected [{"inputs": [...], "output": ...}, ...]')
+    return [Example(tuple(e["inputs"]), e["output"]) for e in raw]
+
+
+def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Run the examples of each named (default: every active) skill's ``tests/examples.json`` in the sandbox."""
+    verifier = Verifier(sandbox)
+    skills = [library.get(n) for n in names] if names else list(library.skills())
+    results = []
+    for skill in skills:
+        row: dict[str, Any] = {"name": skill.name, "passed": False, "skipped": False, "detail": ""}
+        ep, ex_path = skill.entry_point, skill.examples_path
+        if ep is None or ex_path is None:
+            row.update(skipped=True, detail="no script" if ep is None else "no tests/examples.json")
+        else:
+            try:
+                examples = load_examples(ex_path)
+            except (ValueError, UnicodeDecodeError) as exc:
+                row["detail"] = f"tests/examples.json is malformed: {exc}"
+            else:
+                if not examples:
+                    row.update(skipped=True, detail="tests/examples.json is empty")
+                else:
+                    verdict = verifier.check_file(ep[0], ep[1], examples)
+                    row.update(passed=verdict.passed, detail=verdict.describe(limit=3))
+        results.append(row)
+    return results
