@@ -27,20 +27,11 @@ from typing import Any
 
 import stitch_core
 
-from .distill import (
-    DistillResult,
-    body_text,
-    describe,
-    load_examples,
-    next_version,
-    signature_text,
-    stage_skill,
-    store_rewrite,
-    store_skill,
-)
+from . import distill as dist
 from .errors import EvoskillError
 from .library import Library
 from .sandbox import Sandbox
+from .synth.primitives import parse_signature as _parse_signature
 from .synth.program import (
     Call,
     Const,
@@ -98,8 +89,6 @@ class Abstraction:
         return f"{', '.join(self.arg_types)} -> {self.return_type}"
 
 
-# ---- description length -------------------------------------------------------------------------------------
-
 def description_length(e: Expr) -> int:
     """Size of a program under the MDL measure: one unit per call, variable, constant and lambda parameter."""
     if isinstance(e, Call):
@@ -114,12 +103,15 @@ def description_length(e: Expr) -> int:
 class Interner:
     """A two-way table between constant values and safe Stitch symbols ``@c<i>``."""
 
-    def __init__(self) -> None:
+    def __init__(self, literal: bool = False) -> None:
         self._by_key: dict[str, str] = {}
         self._values: dict[str, Any] = {}
+        self._literal = literal  # spell constants out (for comparing, never for Stitch)
 
     def symbol(self, value: Any) -> str:
         key = json.dumps([type(value).__name__, list(value) if isinstance(value, tuple) else value])
+        if self._literal:
+            return "@" + key.replace(" ", "\\u0020")
         if key not in self._by_key:
             sym = f"@c{len(self._by_key)}"
             self._by_key[key] = sym
@@ -159,16 +151,13 @@ SExp = str | list[Any]
 
 
 def _read(text: str) -> SExp:
-    tokens = re.findall(r"\(|\)|[^\s()]+", text)
     stack: list[list[Any]] = [[]]
-    for tok in tokens:
+    for tok in re.findall(r"\(|\)|[^\s()]+", text):
         if tok == "(":
             stack.append([])
-        elif tok == ")":
-            done = stack.pop()
-            stack[-1].append(done)
         else:
-            stack[-1].append(tok)
+            item = stack.pop() if tok == ")" and len(stack) > 1 else tok
+            stack[-1].append(item)
     if len(stack) != 1 or len(stack[0]) != 1:
         raise ValueError(f"unbalanced stitch expression {text!r}")
     return stack[0][0]  # type: ignore[no-any-return]
@@ -219,75 +208,51 @@ def _from(s: SExp, env: list[str], table: Interner, abstractions: dict[str, str]
 
 
 def canonical(e: Expr, arity: int) -> str:
-    """A name-independent form of a program (de Bruijn), for comparing programs."""
-    return to_stitch(e, arity, _CanonTable())
+    """A name-independent form of a program (de Bruijn, constants spelled out), for comparing programs."""
+    return to_stitch(e, arity, Interner(literal=True))
 
 
-class _CanonTable(Interner):
-    def symbol(self, value: Any) -> str:
-        return "@" + json.dumps(list(value) if isinstance(value, tuple) else value).replace(" ", "")
+def map_calls(e: Expr, f: Callable[[str, tuple[Expr, ...]], Expr]) -> Expr:
+    """Rebuild ``e`` bottom-up, every call ``(op args...)`` replaced by ``f(op, new_args)``."""
+    if isinstance(e, Call):
+        return f(e.op, tuple(map_calls(a, f) for a in e.args))
+    return Lambda(e.params, map_calls(e.body, f)) if isinstance(e, Lambda) else e
 
 
 def inline(e: Expr, bodies: Mapping[str, tuple[Expr, int]]) -> Expr:
     """Replace calls of the given abstractions by their bodies (parameters ``x0..``)."""
-    if isinstance(e, Call):
-        args = tuple(inline(a, bodies) for a in e.args)
-        if e.op in bodies:
-            body, k = bodies[e.op]
-            if len(args) != k:
-                raise ValueError(f"{e.op} called with {len(args)} arguments, wants {k}")
-            return substitute(body, {input_name(i): a for i, a in enumerate(args)})
-        return Call(e.op, args)
-    if isinstance(e, Lambda):
-        return Lambda(e.params, inline(e.body, bodies))
-    return e
+    def expand(op: str, args: tuple[Expr, ...]) -> Expr:
+        if op not in bodies:
+            return Call(op, args)
+        body, k = bodies[op]
+        if len(args) != k:
+            raise ValueError(f"{op} called with {len(args)} arguments, wants {k}")
+        return substitute(body, {input_name(i): a for i, a in enumerate(args)})
+    return map_calls(e, expand)
 
 
 # ---- signatures -----------------------------------------------------------------------------------------------
 
-def _split_top(text: str, sep: str) -> list[str]:
-    parts, depth, cur, i = [], 0, "", 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        if depth == 0 and text.startswith(sep, i):
-            parts.append(cur)
-            cur, i = "", i + len(sep)
-            continue
-        cur += ch
-        i += 1
-    return [*parts, cur]
-
-
 def parse_signature(text: str) -> Signature | None:
     """``"str, int -> str"`` as ``(("str", "int"), "str")``; None if it cannot be read."""
-    parts = _split_top(text.strip(), "->")
-    if len(parts) < 2:
+    try:
+        return _parse_signature(text)
+    except ValueError:
         return None
-    args_text, ret = "->".join(parts[:-1]).strip(), parts[-1].strip()
-    args = tuple(a.strip() for a in _split_top(args_text, ",")) if args_text else ()
-    return args, ret
 
 
 def _hole_types(body: Expr, arity: int, sigs: Mapping[str, Signature]) -> list[str | None]:
     found: list[str | None] = [None] * arity
 
-    def walk(e: Expr) -> None:
-        if isinstance(e, Call):
-            sig = sigs.get(e.op)
-            for i, a in enumerate(e.args):
-                if isinstance(a, Var) and re.fullmatch(r"x\d+", a.name) and sig and i < len(sig[0]):
-                    k = int(a.name[1:])
-                    if k < arity and found[k] is None:
-                        found[k] = sig[0][i]
-                walk(a)
-        elif isinstance(e, Lambda):
-            walk(e.body)
+    def note(op: str, args: tuple[Expr, ...]) -> Expr:
+        sig = sigs.get(op)
+        for i, a in enumerate(args):
+            k = int(a.name[1:]) if isinstance(a, Var) and re.fullmatch(r"x\d+", a.name) else arity
+            if sig and i < len(sig[0]) and k < arity:
+                found[k] = found[k] or sig[0][i]
+        return Call(op, args)
 
-    walk(body)
+    map_calls(body, note)
     return found
 
 
@@ -295,13 +260,10 @@ def _hole_types(body: Expr, arity: int, sigs: Mapping[str, Signature]) -> list[s
 
 def _skill_name(body: Expr, taken: Iterable[str]) -> str:
     head = body.op if isinstance(body, Call) else "expr"
-    digest = hashlib.sha256(to_sexpr(body).encode()).hexdigest()
-    base = re.sub(r"-+", "-", f"abs-{head}"[:55]).strip("-")
-    name = f"{base}-{digest[:6]}"
-    n = 1
-    while name in set(taken):
-        n += 1
-        name = f"{base}-{digest[:6]}-{n}"
+    base = f"abs-{head}"[:52].strip("-") + "-" + hashlib.sha256(to_sexpr(body).encode()).hexdigest()[:6]
+    n, name, used = 1, base, set(taken)
+    while name in used:
+        n, name = n + 1, f"{base}-{n + 1}"
     return name
 
 
@@ -319,14 +281,13 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
     sigs = dict(signatures or {})
     table = Interner()
     current: dict[str, CorpusItem] = {}
-    for item in corpus:
+    for item in corpus:  # keep only programs whose translation round-trips
         try:
-            text = to_stitch(item.program, item.arity, table)
-            back = from_stitch(text, item.arity, table)
+            back = from_stitch(to_stitch(item.program, item.arity, table), item.arity, table)
+            if canonical(back, item.arity) == canonical(item.program, item.arity):
+                current[item.name] = item
         except ValueError:
             continue
-        if canonical(back, item.arity) == canonical(item.program, item.arity):
-            current[item.name] = item
     names = set(taken) | {o for it in current.values() for o in ops(it.program)}
     found: list[Abstraction] = []
     bodies: dict[str, tuple[Expr, int]] = {}
@@ -339,14 +300,11 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
             result = stitch_core.compress(programs, iterations=1, max_arity=arity)
         except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
             break
-        if not result.abstractions:
-            break
-        cand = _candidate(result, items, table, sigs, min_uses, names)
+        cand = _candidate(result, items, table, sigs, min_uses, names) if result.abstractions else None
         if cand is None:
             break
-        if functions is not None:
-            if not _record(cand, items, functions, bodies):
-                break
+        if functions is not None and not _record(cand, items, functions, bodies):
+            break
         names.add(cand.name)
         bodies[cand.name] = (cand.body, cand.arity)
         sigs[cand.name] = (cand.arg_types, cand.return_type)
@@ -404,44 +362,37 @@ def _candidate(result: stitch_core.CompressionResult, items: list[CorpusItem], t
 
 def _reorder(e: Expr, name: str, order: list[int]) -> Expr:
     """Permute the arguments of calls of ``name``: new argument ``j`` is old argument ``order[j]``."""
-    if isinstance(e, Call):
-        args = tuple(_reorder(a, name, order) for a in e.args)
-        if e.op == name:
-            if len(args) != len(order):
-                raise ValueError(f"{name} called with {len(args)} arguments")
-            args = tuple(args[i] for i in order)
-        return Call(e.op, args)
-    if isinstance(e, Lambda):
-        return Lambda(e.params, _reorder(e.body, name, order))
-    return e
+    def swap(op: str, args: tuple[Expr, ...]) -> Expr:
+        if op == name and len(args) != len(order):
+            raise ValueError(f"{name} called with {len(args)} arguments")
+        return Call(op, tuple(args[i] for i in order) if op == name else args)
+    return map_calls(e, swap)
 
 
 def _record(cand: Abstraction, items: list[CorpusItem], functions: Mapping[str, Callable[..., Any]],
             bodies: Mapping[str, tuple[Expr, int]]) -> bool:
-    """Run the rewritten users on their examples, recording the abstraction's calls as its tests."""
+    """Run the rewritten users on their examples, recording the abstraction's calls as its tests.
+
+    False (reject) when a recorded value is not data (e.g. a function hole) or nothing could be recorded.
+    """
     fns: dict[str, Callable[..., Any]] = dict(functions)
+    calls: list[Example] = []
+
+    def recorder(*args: Any) -> Any:
+        calls.append(Example(tuple(args), impl(*args)))
+        return calls[-1].output
+
     try:
         for other, (b, n) in bodies.items():
             fns[other] = compile_program(b, n, fns)
         impl = compile_program(cand.body, cand.arity, fns)
+        fns[cand.name] = recorder
+        runs = [(compile_program(cand.rewritten[it.name], it.arity, fns), it) for it in items
+                if it.name in cand.rewritten]
     except Exception:
         return False
-    calls: list[Example] = []
-
-    def recorder(*args: Any) -> Any:
-        out = impl(*args)
-        calls.append(Example(tuple(args), out))
-        return out
-
-    fns[cand.name] = recorder
     seen: set[str] = set()
-    for it in items:
-        if it.name not in cand.rewritten:
-            continue
-        try:
-            run = compile_program(cand.rewritten[it.name], it.arity, fns)
-        except Exception:
-            continue
+    for run, it in runs:
         for ex in it.examples:
             calls.clear()
             try:
@@ -450,15 +401,14 @@ def _record(cand: Abstraction, items: list[CorpusItem], functions: Mapping[str, 
                 continue
             for c in calls:
                 try:
-                    key = json.dumps(c.to_dict(), sort_keys=True)
-                    types = tuple(type_of(v) for v in c.inputs), type_of(c.output)
+                    ins, out = tuple(type_of(v) for v in c.inputs), type_of(c.output)
                 except (TypeError, ValueError):
-                    return False  # a function or an unsupported value crosses the abstraction: skip it
-                if key not in seen:
-                    seen.add(key)
+                    return False
+                if json.dumps(c.to_dict(), sort_keys=True) not in seen:
+                    seen.add(json.dumps(c.to_dict(), sort_keys=True))
                     cand.examples.append(c)
-                    cand.arg_types = tuple(a or t for a, t in zip(cand.arg_types, types[0], strict=True))
-                    cand.return_type = cand.return_type or types[1]
+                    cand.arg_types = tuple(a or t for a, t in zip(cand.arg_types, ins, strict=True))
+                    cand.return_type = cand.return_type or out
     return bool(cand.examples) and all(cand.arg_types) and bool(cand.return_type)
 
 
@@ -471,74 +421,42 @@ def corpus_of(library: Library) -> tuple[list[CorpusItem], dict[str, Signature],
     programs: dict[str, Expr] = {}
     for skill in library.skills():
         meta = skill.manifest.metadata
-        sig = parse_signature(meta.get("evoskill-signature", ""))
-        if sig is None:
-            continue
-        sigs[skill.name] = sig
-        source = meta.get("evoskill-program")
-        if not source or meta.get("evoskill-kind") == "primitive":
+        sig, source = parse_signature(meta.get("evoskill-signature", "")), meta.get("evoskill-program")
+        if sig is not None:
+            sigs[skill.name] = sig
+        if sig is None or not source or meta.get("evoskill-kind") == "primitive":
             continue
         try:
-            expr = parse(source)
+            programs[skill.name] = expr = parse(source)
         except EvoskillError:
             continue
-        programs[skill.name] = expr
         if meta.get("evoskill-kind") == "solution":
-            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), tuple(load_examples(skill.path)),
+            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), tuple(dist.load_examples(skill.path)),
                                      sig[0], sig[1]))
     return corpus, sigs, programs
 
 
-def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[str, Expr],
-                      sigs: Mapping[str, Signature]) -> dict[str, Callable[..., Any]]:
-    """``base`` (built-in primitives) plus every learned program skill compiled over them.
-
-    Only programs are compiled (never a model's Python), so everything runs trusted code in-process.
-    """
-    fns = dict(base)
-    pending = {n: e for n, e in programs.items() if n not in fns and n in sigs}
-    progress = True
-    while pending and progress:
-        progress = False
-        for name, expr in list(pending.items()):
-            if all(op in fns for op in ops(expr)):
-                fns[name] = compile_program(expr, len(sigs[name][0]), fns)
-                del pending[name]
-                progress = True
-    return fns
-
-
-def _primitive_functions(components: Any) -> dict[str, Callable[..., Any]]:
-    if components is None:
-        from .synth.primitives import FUNCTIONS
-
-        return dict(FUNCTIONS)
-    if isinstance(components, Mapping):
-        return dict(components)
-    return {c.name: c.fn for c in components if getattr(c, "kind", "primitive") == "primitive"}
-
-
-def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, round: int = 0) -> DistillResult:
+def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, round: int = 0) -> dist.DistillResult:
     """Store ``a`` as an ``evoskill-kind: abstraction`` skill through distill's validate + verify path."""
     examples = a.examples[:12]
     program = to_sexpr(a.body)
-    signature = signature_text(a.arg_types, a.return_type)
+    signature = dist.signature_text(a.arg_types, a.return_type)
     what = (f"A sub-program shared by {len(a.uses)} solutions ({', '.join(a.uses[:3])}), "
             f"learned by compression (saves {a.saving} nodes).")
-    desc = describe(a.name, f"computes {program}", a.arg_types, a.return_type, examples, what)
+    desc = dist.describe(a.name, f"computes {program}", a.arg_types, a.return_type, examples, what)
     desc = desc.replace("Use when a value must be transformed like this", "Use when a program needs this step")
     meta = {"evoskill-kind": "abstraction", "evoskill-trust": "verified",
             "evoskill-origin": "author:evoskill-compress", "evoskill-round": str(round),
             "evoskill-parents": ",".join(a.uses), "evoskill-signature": signature,
-            "evoskill-program": program, "evoskill-version": next_version(library, a.name)}
+            "evoskill-program": program, "evoskill-version": dist.next_version(library, a.name)}
     code = to_module(a.body, py_name(a.name), a.arg_types, a.return_type, desc)
-    body = body_text(a.name, desc, signature, program, examples)
+    body = dist.body_text(a.name, desc, signature, program, examples)
 
     def build(root: Path) -> Path:
-        return stage_skill(root, name=a.name, description=desc, body=body, code=code, examples=examples,
-                           metadata=meta)
+        return dist.stage_skill(root, name=a.name, description=desc, body=body, code=code,
+                                examples=examples, metadata=meta)
 
-    return store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)
+    return dist.store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)
 
 
 def learn_abstractions(source: Library | Sequence[CorpusItem | tuple[str, Expr, int, Sequence[Example]]], *,
@@ -552,7 +470,7 @@ def learn_abstractions(source: Library | Sequence[CorpusItem | tuple[str, Expr, 
     if it passes its tests. ``components`` gives the trusted primitive callables (default: the built-in
     primitives). With a plain corpus nothing is stored.
     """
-    base = _primitive_functions(components)
+    base = dist.primitive_functions(components)
     if isinstance(source, Library):
         corpus, sigs, programs = corpus_of(source)
         taken: set[str] = {r.name for r in source.list(include_archived=True)}
@@ -560,26 +478,21 @@ def learn_abstractions(source: Library | Sequence[CorpusItem | tuple[str, Expr, 
         corpus = [c if isinstance(c, CorpusItem) else CorpusItem(c[0], c[1], c[2], tuple(c[3])) for c in source]
         sigs, programs, taken = {}, {}, set()
     sigs.update(signatures or {})
-    fns = trusted_functions(base, programs, sigs)
+    fns = dist.trusted_functions(base, programs, sigs)
     found = find_abstractions(corpus, max_new=max_new, min_uses=min_uses, arity=arity, signatures=sigs,
                               functions=fns, taken=taken)
     if not isinstance(source, Library) or sandbox is None:
         return found
-    stored: set[str] = set()
     for a in found:
         res = store_abstraction(a, library=source, sandbox=sandbox, round=round)
         a.stored, a.reason = res.ok, res.reason
-        if res.ok:
-            stored.add(a.name)
-    final: dict[str, tuple[Expr, Abstraction]] = {}
-    for a in found:
-        for user, prog in a.rewritten.items():
-            final[user] = (prog, a)
+    stored = {a.name for a in found if a.stored}
+    final = {user: (prog, a) for a in found for user, prog in a.rewritten.items()}  # the last rewrite wins
     for user, (prog, last) in sorted(final.items()):
         used = {op for op in ops(prog) if op in {a.name for a in found}}
         if not used or not used <= stored:
             continue
-        res = store_rewrite(user, prog, library=source, sandbox=sandbox, extra_parents=used)
+        res = dist.store_rewrite(user, prog, library=source, sandbox=sandbox, extra_parents=used)
         if res.ok:
             last.rewritten_stored.append(user)
     return found

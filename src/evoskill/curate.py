@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compress import _primitive_functions, trusted_functions
 from .distill import (
-    _open_up,
     check_staged,
     learned_names,
     load_examples,
     next_version,
+    open_up,
+    primitive_functions,
     staging_root,
     store_rewrite,
+    trusted_functions,
     verify_copy,
 )
 from .errors import EvoskillError
@@ -136,7 +137,7 @@ def _outputs_in_sandbox(skill: Skill, library: Library, sandbox: Sandbox,
     try:
         dest = root / skill.name
         shutil.copytree(skill.path, dest, ignore=shutil.ignore_patterns("__pycache__"))
-        _open_up(dest)
+        open_up(dest)
         install_dependencies(dest, library)
         script = dest / "scripts" / f"{py_name(skill.name)}.py"
         res = sandbox.run_code(_OUTPUTS, "__evoskill_outputs__", [str(script), py_name(skill.name),
@@ -207,7 +208,7 @@ def merge_equivalent(library: Library, components: Any = None,
                 programs[s.name] = parse(source)
             except EvoskillError:
                 continue
-    fns = trusted_functions(_primitive_functions(components), programs, sigs)
+    fns = trusted_functions(primitive_functions(components), programs, sigs)
     groups: dict[tuple[tuple[str, ...], str], list[Skill]] = {}
     for s in skills:
         if s.name in sigs:
@@ -272,7 +273,7 @@ def _store_repair(skill: Skill, code: str, library: Library, sandbox: Sandbox) -
         (dest / "scripts" / f"{py_name(skill.name)}.py").write_text(code, "utf-8")
         with_metadata(dest, {"evoskill-program": None, "evoskill-version": next_version(library, skill.name)})
         with_metadata(dest, {"evoskill-hash": content_hash(dest)})
-        _open_up(dest)
+        open_up(dest)
         if check_staged(dest, library, sandbox):
             return False
         library.add(dest)

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from .skill import (
 )
 from .synth.base import Solution
 from .synth.primitives import parse_signature
-from .synth.program import Expr, ops, parse, py_name, size, to_module, to_sexpr
+from .synth.program import Expr, compile_program, ops, parse, py_name, size, to_module, to_sexpr
 from .tasks import Example, Task
 from .verify import Verifier
 
@@ -252,7 +252,7 @@ def install_dependencies(folder: Path, library: Library) -> list[str]:
             if dep not in done and dep != folder.name and not (root / dep).exists():
                 shutil.copytree(available[dep], root / dep, symlinks=False,
                                 ignore=shutil.ignore_patterns("__pycache__"))
-                _open_up(root / dep)
+                open_up(root / dep)
                 done.append(dep)
                 todo.append(root / dep)
     return done
@@ -278,7 +278,7 @@ def verify_copy(folder: Path, library: Library, sandbox: Sandbox) -> str:
     try:
         dest = root / folder.name
         shutil.copytree(folder, dest, symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
-        _open_up(dest)
+        open_up(dest)
         install_dependencies(dest, library)
         return verify_in_place(dest, sandbox)
     finally:
@@ -292,7 +292,7 @@ def staging_root() -> Path:
     return path
 
 
-def _open_up(folder: Path) -> None:
+def open_up(folder: Path) -> None:
     for dirpath, _, files in os.walk(folder):
         os.chmod(dirpath, 0o755)
         for f in files:
@@ -305,7 +305,7 @@ def store_skill(build: Any, name: str, *, library: Library, sandbox: Sandbox,
     root = staging_root()
     try:
         folder: Path = build(root)
-        _open_up(folder)
+        open_up(folder)
         reason = check_staged(folder, library, sandbox, examples)
         if reason:
             return DistillResult(name, None, reason)
@@ -403,3 +403,34 @@ def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbo
                            metadata=meta)
 
     return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
+
+
+# ---- trusted callables ----------------------------------------------------------------------------------------
+
+def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[str, Expr],
+                      sigs: Mapping[str, tuple[tuple[str, ...], str]]) -> dict[str, Callable[..., Any]]:
+    """``base`` (built-in primitives) plus every learned program skill compiled over them.
+
+    Only programs are compiled (never a model's Python), so everything runs trusted code in-process.
+    """
+    fns = dict(base)
+    pending = {n: e for n, e in programs.items() if n not in fns and n in sigs}
+    progress = True
+    while pending and progress:
+        progress = False
+        for name, expr in list(pending.items()):
+            if all(op in fns for op in ops(expr)):
+                fns[name] = compile_program(expr, len(sigs[name][0]), fns)
+                del pending[name]
+                progress = True
+    return fns
+
+
+def primitive_functions(components: Any) -> dict[str, Callable[..., Any]]:
+    if components is None:
+        from .synth.primitives import FUNCTIONS
+
+        return dict(FUNCTIONS)
+    if isinstance(components, Mapping):
+        return dict(components)
+    return {c.name: c.fn for c in components if getattr(c, "kind", "primitive") == "primitive"}
