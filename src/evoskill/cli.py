@@ -20,7 +20,8 @@ from rich.table import Table
 from . import __version__
 from .errors import EvoskillError, UserError
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output keeps tables readable (rich would assume 80 columns).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -270,7 +271,7 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     from .tasks import BENCHMARKS
 
     data = {k: v[2] for k, v in BENCHMARKS.items()}
-    _emit(args, data, lambda: [out.print(f"{k:15} {v}") for k, v in data.items()])
+    _emit(args, data, lambda: out.print("\n".join(f"{k:15} {v}" for k, v in data.items())))
     return 0
 
 

@@ -27,7 +27,8 @@ from .synth.base import Attempt, Proposer
 from .tasks import Task
 from .verify import Verifier
 
-#: Called with ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.
+#: Called with ("start", round, number of tasks to attempt) when a round starts or resumes,
+#: ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.
 Listener = Callable[[str, Any, Any], None]
 
 
@@ -134,6 +135,7 @@ class Run:
             t0 = time.monotonic() - float(self.state.partial.get("seconds", 0.0))
             todo = [t for t in self.tasks
                     if not self.state.per_task[t.name].solved and t.name not in self.state.done_in_round]
+            self.listener("start", r, len(todo))
             for start in range(0, len(todo), max(1, cfg.workers)):
                 batch = todo[start:start + max(1, cfg.workers)]
                 self._attempt_batch(r, batch, t0)

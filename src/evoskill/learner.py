@@ -105,25 +105,27 @@ class Learner:
     def compress(self, round: int) -> dict[str, int]:
         from .compress import learn_abstractions
 
-        result = learn_abstractions(self.library, sandbox=self.sandbox, round=round)
+        found = learn_abstractions(self.library, sandbox=self.sandbox, round=round)
         self.invalidate()
-        return {"abstractions": len(getattr(result, "abstractions", []) or []),
-                "rewritten": len(getattr(result, "rewritten", []) or [])}
+        stored = [a for a in found if a.stored]
+        return {"abstractions": len(stored), "rewritten": sum(len(a.rewritten_stored) for a in stored)}
 
     def curate(self, round: int) -> dict[str, int]:
         from .curate import merge_equivalent, retire_failing
 
-        merged = merge_equivalent(self.library, sandbox=self.sandbox)
+        merges = merge_equivalent(self.library, sandbox=self.sandbox)
         self.invalidate()
-        repair = None
-        if self.model is not None:
-            from .synth.llm import repair_skill
-
-            model = self.model
-
-            def repair(code: str, entry: str, examples: Any) -> str | None:
-                return repair_skill(model, self.sandbox, code, entry, examples)
-
+        repair = self._repair if self.model is not None else None
         retired = retire_failing(self.library, self.sandbox, repair=repair)
         self.invalidate()
-        return {"merged": len(merged), "retired": len(retired)}
+        return {"merged": sum(len(m.archived) for m in merges), "retired": len(retired)}
+
+    def _repair(self, skill: Any, reason: str) -> str | None:
+        """Ask the model for a fix of a failing skill; kept only if the skill's own tests pass."""
+        from .synth.llm import repair_skill
+        from .verify import load_examples
+
+        ep, ex = skill.entry_point, skill.examples_path
+        if ep is None or ex is None:
+            return None
+        return repair_skill(self.model, self.sandbox, ep[0].read_text(encoding="utf-8"), ep[1], load_examples(ex))

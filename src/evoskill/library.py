@@ -636,8 +636,14 @@ class Library:
 
     @_synchronized
     def get(self, name: str, version: int | None = None) -> Skill:
-        """Load ``name`` (latest version by default) from its immutable stored copy."""
-        cur, _ = self._require(name)
+        """Load ``name``: the current version from ``skills/<name>`` (where its sibling skills are, so its
+        script can import them) when active, else (or for an explicit version) the immutable stored copy."""
+        cur, archived = self._require(name)
+        live = self.skills_dir / name
+        if version is None and not archived and live.is_dir():
+            skill = Skill.load(live)
+            if skill.content_hash() == self._record(name).hash:
+                return skill
         v = cur if version is None else int(version)
         copy = self._version_dir(name, v) / name
         if not copy.is_dir():

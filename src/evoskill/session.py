@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -86,14 +87,17 @@ def _progress(console: Console | None, total: int) -> Iterator[Any]:
 
 
 def round_table(rounds: list[dict[str, Any]]) -> Table:
-    t = Table("round", "attempted", "solved", "generalized", "new skills", "abstractions", "library",
-              "reuse", "programs/solved", "cpu s/solved", "convergence", "seconds", title="evoskill evolve")
+    """One row per round; the column names are explained under the table."""
+    t = Table("round", "tried", "solved", "general.", "new", "abstr.", "library", "reuse", "progs/solved",
+              "cpu/solved", "conv.", "secs", title="evoskill evolve", box=box.SIMPLE, padding=(0, 1), caption=(
+                  "solved: solver examples pass; general.: held-out pass too; new: skills added; library: "
+                  "active (learned); reuse: solutions calling a learned skill; conv.: new skills / skill uses"))
     for m in rounds:
         def f(x: Any, fmt: str = "{:.2f}") -> str:
             return "-" if x is None else fmt.format(x)
         t.add_row(str(m["round"]), str(m["attempted"]), f"{m['solved']}/{m['tasks']}",
                   f"{m['generalized']}/{m['tasks']}", str(m["new_skills"]), str(m["new_abstractions"]),
-                  f"{m['library_size']} ({m['learned_skills']} learned)", f(m["reuse"], "{:.0%}"),
+                  f"{m['library_size']} ({m['learned_skills']})", f(m["reuse"], "{:.0%}"),
                   f(m["programs_per_solved"], "{:,.0f}"), f(m["cpu_seconds_per_solved"]),
                   f(m["convergence"]), f(m["seconds"], "{:.0f}"))
     return t
@@ -118,23 +122,20 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
                                         max_programs=config.max_programs)
         learner.model = model
         with _progress(console, len(tasks)) as bar:
-            state: dict[str, Any] = {}
+            solved = {"n": 0}
 
             def listener(event: str, key: Any, value: Any) -> None:
                 if bar is None:
                     return
-                if event == "task":
-                    state["solved"] = state.get("solved", 0) + (1 if value.solved else 0)
-                    bar.update(state["bar"], advance=1, solved=state["solved"])
-                elif event == "round":
-                    bar.update(state["bar"], description=f"round {key} done")
+                if event == "start":
+                    solved["n"] = 0
+                    solved["bar"] = bar.add_task(f"round {key}", total=value, solved=0)
+                elif event == "task":
+                    solved["n"] += 1 if value.solved else 0
+                    bar.update(solved["bar"], advance=1, solved=solved["n"])
 
             run = Run(tasks, library, sandbox, proposer, config=config, run_dir=run_dir, resume=args.resume,
                       listener=listener, learner=learner)
-            if bar is not None:
-                todo = sum(1 for t in tasks if not run.state.per_task[t.name].solved)
-                state["bar"] = bar.add_task(f"round {run.state.current_round}", total=todo * config.rounds,
-                                            solved=sum(1 for t in run.state.per_task.values() if t.solved))
             report = run.run()
     if console is not None:
         console.print(round_table(report["rounds"]))
