@@ -143,3 +143,12 @@ def test_validate_lists_every_problem(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     fields = {p["field"] for p in data["problems"] if p["severity"] == "error"}
     assert r.returncode == 1 and {"name", "description", "compatibility"} <= fields
+
+
+def test_every_built_in_skill_passes_its_tests_in_the_sandbox(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    assert evo("init", lib=root).returncode == 0
+    r = evo("test", "--json", lib=root)
+    rows = json.loads(r.stdout)
+    assert len(rows) >= 60 and r.returncode == 0
+    assert all(row["passed"] for row in rows), [row for row in rows if not row["passed"]]

@@ -42,6 +42,17 @@ globals().update({{k: v for k, v in vars(__module).items() if not k.startswith("
 '''
 
 
+# Compiles lambda arguments given as program text, then calls the entry point.
+_LAMBDA_WRAPPER = '''
+def __evoskill_with_lambdas__(*args):
+    from evoskill.synth.primitives import FUNCTIONS
+    from evoskill.synth.program import compile_program, parse
+    args = [compile_program(parse(a), 0, FUNCTIONS)() if i in {positions} and isinstance(a, str) else a
+            for i, a in enumerate(args)]
+    return {entry}(*args)
+'''
+
+
 @dataclass(frozen=True)
 class Failure:
     """One example the candidate got wrong: what it was given, what was wanted, what came back."""
@@ -95,9 +106,17 @@ class Verifier:
         """Run ``entry`` from ``code`` on every example; pass only if every output matches exactly."""
         return self._run(code + _HARNESS, entry, examples)
 
-    def check_file(self, path: str | Path, entry: str, examples: Sequence[Example]) -> Verdict:
-        """Like :meth:`check` for a script on disk (a skill's entry point, importing its siblings)."""
+    def check_file(self, path: str | Path, entry: str, examples: Sequence[Example],
+                   function_args: Sequence[int] = ()) -> Verdict:
+        """Like :meth:`check` for a script on disk (a skill's entry point, importing its siblings).
+
+        ``function_args``: positions of function-typed parameters, whose example values are lambdas
+        written as programs (``"(lambda (a) (int-add a 1))"``) and are compiled before the call.
+        """
         loader = _FILE_LOADER.format(path=str(Path(path).resolve()))
+        if function_args:
+            loader += _LAMBDA_WRAPPER.format(entry=entry, positions=sorted(function_args))
+            entry = "__evoskill_with_lambdas__"
         return self._run(loader + _HARNESS, entry, examples)
 
     def _run(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
@@ -160,6 +179,20 @@ def load_examples(path: Path) -> list[Example]:
     return [Example(tuple(e["inputs"]), e["output"]) for e in raw]
 
 
+def _function_args(skill: Any) -> list[int]:
+    """Positions of function-typed parameters in a skill's ``evoskill-signature``."""
+    from .synth.primitives import parse_signature
+
+    sig = skill.manifest.metadata.get("evoskill-signature")
+    if not sig:
+        return []
+    try:
+        args, _ = parse_signature(sig)
+    except Exception:  # an unreadable signature: call the function as it is
+        return []
+    return [i for i, t in enumerate(args) if "->" in t]
+
+
 def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Run the examples of each named (default: every active) skill's ``tests/examples.json`` in the sandbox."""
     verifier = Verifier(sandbox)
@@ -179,7 +212,7 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
                 if not examples:
                     row.update(skipped=True, detail="tests/examples.json is empty")
                 else:
-                    verdict = verifier.check_file(ep[0], ep[1], examples)
+                    verdict = verifier.check_file(ep[0], ep[1], examples, function_args=_function_args(skill))
                     row.update(passed=verdict.passed, detail=verdict.describe(limit=3))
         results.append(row)
     return results
