@@ -14,6 +14,7 @@ Conventions (spreadsheet-like, so that a data-wrangling user recognises them):
 * Every primitive is total: odd inputs (empty text, out-of-range positions, negative counts, division by
   zero) give a value, never an exception. Sizes are capped (``MAX_TEXT`` characters, ``MAX_ITEMS`` list
   items) so that a search cannot exhaust memory.
+* List primitives accept any sequence (the search passes tuples) and return lists.
 * Types: ``str``, ``int``, ``bool``, ``list[int]``; a function argument is written ``(int -> bool)`` or
   ``(int, int -> int)`` and is a lambda in programs: ``(list-filter (lambda (a) (int-is-even a)) x0)``.
 """
@@ -416,17 +417,17 @@ def list_unique(xs: list[int]) -> list[int]:
 
 def list_append(xs: list[int], ys: list[int]) -> list[int]:
     """``xs`` followed by ``ys`` (VSTACK); capped at MAX_ITEMS items."""
-    return (xs + ys)[:MAX_ITEMS]
+    return [*xs, *ys][:MAX_ITEMS]
 
 
 def list_cons(x: int, xs: list[int]) -> list[int]:
     """``x`` put in front of ``xs``."""
-    return ([x] + xs)[:MAX_ITEMS]
+    return [x, *xs][:MAX_ITEMS]
 
 
 def list_push(xs: list[int], x: int) -> list[int]:
     """``x`` added at the end of ``xs``."""
-    return (xs + [x])[:MAX_ITEMS]
+    return [*xs, x][:MAX_ITEMS]
 
 
 def list_singleton(x: int) -> list[int]:
@@ -437,17 +438,17 @@ def list_singleton(x: int) -> list[int]:
 def list_insert(xs: list[int], i: int, x: int) -> list[int]:
     """``x`` inserted so that it sits at 1-based position ``i`` (clipped to the list)."""
     i = min(max(i, 1), len(xs) + 1)
-    return (xs[:i - 1] + [x] + xs[i - 1:])[:MAX_ITEMS]
+    return [*xs[:i - 1], x, *xs[i - 1:]][:MAX_ITEMS]
 
 
 def list_remove_at(xs: list[int], i: int) -> list[int]:
     """The list without the item at 1-based position ``i``; unchanged when out of range."""
-    return xs[:i - 1] + xs[i:] if 1 <= i <= len(xs) else list(xs)
+    return [*xs[:i - 1], *xs[i:]] if 1 <= i <= len(xs) else list(xs)
 
 
 def list_set_nth(xs: list[int], i: int, x: int) -> list[int]:
     """The list with the item at 1-based position ``i`` replaced by ``x``; unchanged when out of range."""
-    return xs[:i - 1] + [x] + xs[i:] if 1 <= i <= len(xs) else list(xs)
+    return [*xs[:i - 1], x, *xs[i:]] if 1 <= i <= len(xs) else list(xs)
 
 
 def list_index_of(xs: list[int], x: int) -> int:

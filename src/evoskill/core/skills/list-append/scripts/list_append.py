@@ -16,7 +16,7 @@ MAX_ITEMS = 5000
 
 def list_append(xs: list[int], ys: list[int]) -> list[int]:
     """``xs`` followed by ``ys`` (VSTACK); capped at MAX_ITEMS items."""
-    return (xs + ys)[:MAX_ITEMS]
+    return [*xs, *ys][:MAX_ITEMS]
 
 
 def _arg(raw: str) -> Any:

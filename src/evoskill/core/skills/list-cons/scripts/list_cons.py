@@ -16,7 +16,7 @@ MAX_ITEMS = 5000
 
 def list_cons(x: int, xs: list[int]) -> list[int]:
     """``x`` put in front of ``xs``."""
-    return ([x] + xs)[:MAX_ITEMS]
+    return [x, *xs][:MAX_ITEMS]
 
 
 def _arg(raw: str) -> Any:

@@ -17,7 +17,7 @@ MAX_ITEMS = 5000
 def list_insert(xs: list[int], i: int, x: int) -> list[int]:
     """``x`` inserted so that it sits at 1-based position ``i`` (clipped to the list)."""
     i = min(max(i, 1), len(xs) + 1)
-    return (xs[:i - 1] + [x] + xs[i - 1:])[:MAX_ITEMS]
+    return [*xs[:i - 1], x, *xs[i - 1:]][:MAX_ITEMS]
 
 
 def _arg(raw: str) -> Any:

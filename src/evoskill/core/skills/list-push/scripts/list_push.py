@@ -16,7 +16,7 @@ MAX_ITEMS = 5000
 
 def list_push(xs: list[int], x: int) -> list[int]:
     """``x`` added at the end of ``xs``."""
-    return (xs + [x])[:MAX_ITEMS]
+    return [*xs, x][:MAX_ITEMS]
 
 
 def _arg(raw: str) -> Any:

@@ -16,7 +16,7 @@ MAX_ITEMS = 5000
 
 def list_remove_at(xs: list[int], i: int) -> list[int]:
     """The list without the item at 1-based position ``i``; unchanged when out of range."""
-    return xs[:i - 1] + xs[i:] if 1 <= i <= len(xs) else list(xs)
+    return [*xs[:i - 1], *xs[i:]] if 1 <= i <= len(xs) else list(xs)
 
 
 def _arg(raw: str) -> Any:

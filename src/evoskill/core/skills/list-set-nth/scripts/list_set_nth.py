@@ -16,7 +16,7 @@ MAX_ITEMS = 5000
 
 def list_set_nth(xs: list[int], i: int, x: int) -> list[int]:
     """The list with the item at 1-based position ``i`` replaced by ``x``; unchanged when out of range."""
-    return xs[:i - 1] + [x] + xs[i:] if 1 <= i <= len(xs) else list(xs)
+    return [*xs[:i - 1], x, *xs[i:]] if 1 <= i <= len(xs) else list(xs)
 
 
 def _arg(raw: str) -> Any:

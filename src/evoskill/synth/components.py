@@ -1,0 +1,179 @@
+"""Components: the typed building blocks the search synthesizer composes.
+
+A :class:`Component` is a primitive skill (its Python function from :mod:`evoskill.synth.primitives`) or a
+learned skill (``evoskill-kind`` ``solution`` / ``abstraction`` with an ``evoskill-program`` s-expression over
+inputs ``x0..xn``, compiled with :func:`evoskill.synth.program.compile_program` over the components loaded
+before it; learned skills may call other learned skills). Learned skills are first-class: the search treats
+a learned skill exactly like a primitive of the same cost, so a composition of ten primitives costs one node.
+
+Usage prior (DreamCoder/Probe-style): each component has a ``weight`` ``w = (successes + 1) / (uses + 2)``
+(Laplace estimate of "a task that used this skill was solved"; 0.5 when unused). Its search cost is
+``clamp(1 + round(-log2(2 w)), 1, 3)``: unused or successful skills cost 1 node, skills that are used often
+but rarely lead to a solution cost 2-3, so they are tried later. Within one cost level the search tries
+components by decreasing weight, so heavily and successfully used skills are tried first.
+
+:func:`to_spec` / :func:`from_spec` give a plain-JSON form of a component set, so that the host can send it
+to a sandboxed worker (primitives travel by name, learned skills by program text).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .primitives import FUNCTIONS, PRIMITIVES, parse_signature
+from .program import Expr, compile_program, ops, parse, to_sexpr
+
+LEARNED_KINDS = ("solution", "abstraction")
+
+
+@dataclass(frozen=True)
+class Component:
+    """A typed function the search can call; ``program`` is set for learned skills."""
+
+    name: str
+    arg_types: tuple[str, ...]
+    return_type: str
+    fn: Callable[..., Any]
+    kind: str = "primitive"
+    weight: float = 0.5
+    program: Expr | None = None
+
+    @property
+    def arity(self) -> int:
+        return len(self.arg_types)
+
+    @property
+    def cost(self) -> int:
+        """Search cost in nodes, from the usage prior (see the module docstring)."""
+        w = min(max(self.weight, 1e-6), 1.0)
+        return min(3, max(1, 1 + round(-math.log2(2 * w))))
+
+    @property
+    def signature(self) -> str:
+        return f"{', '.join(self.arg_types)} -> {self.return_type}"
+
+
+def prior_weight(uses: int, successes: int) -> float:
+    """The Laplace-smoothed success rate of a skill: ``(successes + 1) / (uses + 2)``."""
+    uses = max(uses, successes, 0)
+    return (max(successes, 0) + 1) / (uses + 2)
+
+
+def _stat(stats: Mapping[str, Any] | None, name: str) -> tuple[int, int]:
+    """``(uses, successes)`` from a stats mapping whose values are objects, dicts or pairs."""
+    if not stats or name not in stats:
+        return 0, 0
+    s = stats[name]
+    if isinstance(s, Mapping):
+        return int(s.get("uses", 0)), int(s.get("successes", 0))
+    if isinstance(s, tuple | list) and len(s) == 2:
+        return int(s[0]), int(s[1])
+    return int(getattr(s, "uses", 0)), int(getattr(s, "successes", 0))
+
+
+def core_components(stats: Mapping[str, Any] | None = None) -> list[Component]:
+    """One component per bundled primitive (no disk access)."""
+    out = []
+    for p in PRIMITIVES:
+        args, ret = parse_signature(p.signature)
+        out.append(Component(p.name, args, ret, p.fn, "primitive", prior_weight(*_stat(stats, p.name))))
+    return out
+
+
+def _learned(name: str, signature: str, program: str, kind: str, weight: float,
+             functions: Mapping[str, Callable[..., Any]]) -> Component:
+    args, ret = parse_signature(signature)
+    expr = parse(program)
+    fn = compile_program(expr, len(args), functions)
+    return Component(name, args, ret, fn, kind, weight, expr)
+
+
+def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | None = None, *,
+                           include_core: bool = True) -> list[Component]:
+    """Components from skill-like objects (``.name``, ``.manifest.metadata``).
+
+    Primitives load their function from :mod:`evoskill.synth.primitives` by name (unknown primitives are
+    skipped); learned skills with an ``evoskill-program`` are compiled in dependency order. Skills that
+    cannot be loaded (bad signature, unknown callee, cycles) are skipped. ``include_core`` adds the bundled
+    primitives that the given skills do not already name.
+    """
+    comps: dict[str, Component] = {}
+    pending: list[tuple[str, str, str, str, float]] = []
+    for sk in skills:
+        meta = dict(getattr(getattr(sk, "manifest", None), "metadata", None) or {})
+        name = str(getattr(sk, "name", ""))
+        kind = meta.get("evoskill-kind", "")
+        sig = meta.get("evoskill-signature", "")
+        weight = prior_weight(*_stat(stats, name))
+        if kind == "primitive" and name in FUNCTIONS:
+            try:
+                args, ret = parse_signature(sig) if sig else (None, None)
+            except ValueError:
+                continue
+            if args is None or ret is None:
+                continue
+            comps[name] = Component(name, args, ret, FUNCTIONS[name], "primitive", weight)
+        elif kind in LEARNED_KINDS and meta.get("evoskill-program") and sig:
+            pending.append((name, sig, meta["evoskill-program"], kind, weight))
+    if include_core:
+        for c in core_components(stats):
+            comps.setdefault(c.name, c)
+    _resolve(comps, pending)
+    return list(comps.values())
+
+
+def _resolve(comps: dict[str, Component], pending: list[tuple[str, str, str, str, float]]) -> None:
+    """Compile learned skills once everything they call is loaded (repeat until no progress)."""
+    while pending:
+        progress = False
+        rest = []
+        for item in pending:
+            name, sig, program, kind, weight = item
+            try:
+                needed = set(ops(parse(program)))
+            except Exception:
+                progress = True  # unparsable: drop it
+                continue
+            if not needed <= comps.keys():
+                rest.append(item)
+                continue
+            try:
+                comps[name] = _learned(name, sig, program, kind, weight, {k: c.fn for k, c in comps.items()})
+            except Exception:
+                pass
+            progress = True
+        pending = rest
+        if not progress:
+            break
+
+
+def to_spec(components: Iterable[Component]) -> list[dict[str, Any]]:
+    """Plain JSON: primitives by name, learned components with their program (in the given order)."""
+    out = []
+    for c in components:
+        d: dict[str, Any] = {"name": c.name, "signature": c.signature, "kind": c.kind, "weight": c.weight}
+        if c.program is not None:
+            d["program"] = to_sexpr(c.program)
+        out.append(d)
+    return out
+
+
+def from_spec(spec: Iterable[Mapping[str, Any]]) -> list[Component]:
+    """Rebuild components from :func:`to_spec` output (learned ones compiled in dependency order)."""
+    comps: dict[str, Component] = {}
+    pending = []
+    order = []
+    for d in spec:
+        name = str(d["name"])
+        order.append(name)
+        weight = float(d.get("weight", 0.5))
+        if d.get("program"):
+            pending.append((name, str(d["signature"]), str(d["program"]), str(d.get("kind", "solution")), weight))
+        elif name in FUNCTIONS:
+            args, ret = parse_signature(str(d["signature"]))
+            comps[name] = Component(name, args, ret, FUNCTIONS[name], "primitive", weight)
+    _resolve(comps, pending)
+    return [comps[n] for n in order if n in comps]

@@ -1,0 +1,98 @@
+"""Divide and conquer for conditionals (EUSolver-style).
+
+Terms of the output type that are right on *some* examples are grouped by the bitmask of examples they
+get right (cheapest term per mask); predicates (enumerated bool-valued programs) by the bitmask of examples
+where they are true. A solution for a set of examples ``X`` is a term whose mask covers ``X``, or
+``(if p then-term else-rest)`` where ``p`` splits ``X``, the then-term covers ``X & p`` and the rest is
+solved recursively on ``X & ~p`` (a decision list, depth-limited). Terms must be right on at least
+two examples (a branch per example would just memorise the examples).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .program import Call, Expr
+
+IF_OPS = {"str": "text-if", "int": "int-if", "list[int]": "list-if"}
+
+
+def mask_of(vec: tuple[Any, ...], target: tuple[Any, ...]) -> int:
+    m = 0
+    for i, (a, b) in enumerate(zip(vec, target, strict=True)):
+        if a == b:
+            m |= 1 << i
+    return m
+
+
+def true_mask(vec: tuple[Any, ...]) -> int:
+    m = 0
+    for i, a in enumerate(vec):
+        if a:
+            m |= 1 << i
+    return m
+
+
+class Conditionals:
+    """Incrementally collected terms and predicates; :meth:`solve` builds the cheapest decision list."""
+
+    def __init__(self, n: int, target: tuple[Any, ...], if_op: str) -> None:
+        self.n = n
+        self.full = (1 << n) - 1
+        self.target = target
+        self.if_op = if_op
+        self.terms: dict[int, tuple[int, Expr]] = {}
+        self.preds: dict[int, tuple[int, Expr]] = {}
+
+    def add_terms(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
+        for cost, vec, expr in items:
+            m = mask_of(vec, self.target)
+            # a term right on a single example is what overfitting looks like: keep terms right on >= 2
+            if m & (m - 1) and (m not in self.terms or self.terms[m][0] > cost):
+                self.terms[m] = (cost, expr)
+
+    def add_preds(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
+        for cost, vec, expr in items:
+            m = true_mask(vec)
+            if 0 < m < self.full and (m not in self.preds or self.preds[m][0] > cost):
+                self.preds[m] = (cost, expr)
+
+    def _cover(self, need: int) -> tuple[int, Expr] | None:
+        best: tuple[int, Expr] | None = None
+        for m, (c, e) in self.terms.items():
+            if m & need == need and (best is None or c < best[0]):
+                best = (c, e)
+        return best
+
+    def solve(self, depth: int = 3) -> tuple[int, Expr] | None:
+        """The cheapest decision list found for all examples, as ``(cost, expr)``, or None."""
+        memo: dict[tuple[int, int], tuple[int, Expr] | None] = {}
+
+        def go(need: int, d: int) -> tuple[int, Expr] | None:
+            key = (need, d)
+            if key in memo:
+                return memo[key]
+            best = self._cover(need)
+            if d > 0:
+                for pm, (pc, pe) in sorted(self.preds.items(), key=lambda kv: kv[1][0]):
+                    yes, no = need & pm, need & ~pm
+                    if not yes or not no:
+                        continue
+                    then = self._cover(yes)
+                    if then is None:
+                        continue
+                    if best is not None and 1 + pc + then[0] >= best[0]:
+                        continue
+                    rest = go(no, d - 1)
+                    if rest is None:
+                        continue
+                    cost = 1 + pc + then[0] + rest[0]
+                    if best is None or cost < best[0]:
+                        best = (cost, Call(self.if_op, (pe, then[1], rest[1])))
+            memo[key] = best
+            return best
+
+        if not self.terms:
+            return None
+        return go(self.full, depth)

@@ -1,0 +1,131 @@
+"""Constants for the search, taken from the task's solver examples only.
+
+* Strings: pieces of each output that no input of that example contains (what is left after removing
+  the longest substrings shared with an input, recursively), maximal substrings common to all outputs,
+  single delimiter characters (non-alphanumeric) seen in inputs or outputs, ``""`` and ``" "``.
+* Integers: ``0, 1, 2, 3, -1``, the common length of all outputs, integers that every output shares.
+* Lists: ``[]``, and the output itself when every example has the same output.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from ..tasks import Example
+
+MAX_STRINGS = 16
+MAX_INTS = 10
+
+
+def _longest_shared(s: str, sources: Sequence[str], minlen: int) -> tuple[int, int]:
+    """(start, length) of the longest substring of ``s`` contained in some source."""
+    best = (0, 0)
+    for i in range(len(s)):
+        j = i + max(minlen, best[1] + 1)
+        while j <= len(s) and any(s[i:j] in src for src in sources):
+            best = (i, j - i)
+            j += 1
+    return best
+
+
+def _gaps(s: str, sources: Sequence[str], minlen: int = 2) -> list[str]:
+    if not s:
+        return []
+    start, length = _longest_shared(s, sources, minlen)
+    if length < minlen:
+        return [s]
+    return _gaps(s[:start], sources, minlen) + _gaps(s[start + length:], sources, minlen)
+
+
+def _common_substrings(outs: Sequence[str]) -> list[str]:
+    if len(outs) < 2:
+        return []
+    shortest = min(outs, key=len)[:40]
+    found = set()
+    for i in range(len(shortest)):
+        for j in range(i + 1, len(shortest) + 1):
+            sub = shortest[i:j]
+            if all(sub in o for o in outs):
+                found.add(sub)
+            else:
+                break
+    maximal = [s for s in found if not any(s != o and s in o for o in found)]
+    keep = [s for s in maximal if len(s) >= 2 or not s.isalnum()]
+    return sorted(keep, key=lambda s: (-len(s), s))
+
+
+def string_constants(examples: Sequence[Example]) -> list[str]:
+    """Candidate string constants, most promising first (deterministic)."""
+    outs = [e.output for e in examples if isinstance(e.output, str)]
+    ordered: list[str] = ["", " "]
+    ordered += _common_substrings(outs)
+    gaps: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for e in examples:
+        if not isinstance(e.output, str):
+            continue
+        srcs = [v for v in e.inputs if isinstance(v, str)]
+        for g in _gaps(e.output, srcs):
+            gaps[g] += 1
+            first.setdefault(g, len(first))
+    ordered += sorted(gaps, key=lambda g: (-gaps[g], first[g]))
+    chars: dict[str, None] = {}
+    for e in examples:
+        for v in (*e.inputs, e.output):
+            if isinstance(v, str):
+                for c in v:
+                    if not c.isalnum():
+                        chars.setdefault(c, None)
+    ordered += list(chars)
+    out = list(dict.fromkeys(s for s in ordered if len(s) <= 40))
+    return out[:MAX_STRINGS]
+
+
+def _ints_of(v: Any) -> list[int]:
+    if isinstance(v, bool):
+        return []
+    if isinstance(v, int):
+        return [v]
+    if isinstance(v, list):
+        return [x for x in v if isinstance(x, int) and not isinstance(x, bool)]
+    return []
+
+
+def int_constants(examples: Sequence[Example]) -> list[int]:
+    """Small integers, a common output length, and integers shared by every output."""
+    out: list[int] = [0, 1, 2, 3, -1]
+    lengths = {len(e.output) for e in examples if isinstance(e.output, str | list)}
+    if len(lengths) == 1 and len(examples) > 1:
+        out.append(lengths.pop())
+    if len(examples) > 1:
+        sets = [set(_ints_of(e.output)) - set().union(*[set(_ints_of(i)) for i in e.inputs])
+                for e in examples]
+        counts = Counter(x for s in sets for x in s)
+        out += sorted((x for x, c in counts.items() if c >= 2), key=lambda x: (-counts[x], x))
+    return list(dict.fromkeys(out))[:MAX_INTS]
+
+
+def list_constants(examples: Sequence[Example]) -> list[tuple[int, ...]]:
+    """``[]`` and the common output when all outputs are equal."""
+    out: list[tuple[int, ...]] = [()]
+    outs = [tuple(e.output) for e in examples if isinstance(e.output, list)]
+    if len(outs) > 1 and len(set(outs)) == 1:
+        out.append(outs[0])
+    return list(dict.fromkeys(out))
+
+
+def int_domain(examples: Sequence[Example], limit: int = 40) -> list[int]:
+    """Integers a lambda body is tested on: the task's integers (inputs first) and 0..3."""
+    seen: dict[int, None] = {}
+    for e in examples:
+        for v in e.inputs:
+            for x in _ints_of(v):
+                seen.setdefault(x, None)
+    for x in (0, 1, 2, 3):
+        seen.setdefault(x, None)
+    for e in examples:
+        for x in _ints_of(e.output):
+            seen.setdefault(x, None)
+    return list(seen)[:limit]

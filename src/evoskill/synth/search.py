@@ -1,0 +1,395 @@
+"""The search synthesizer: the default proposer, composing library skills bottom-up.
+
+Pipeline for one task (solver examples only, never held-out ones):
+
+1. **Leaves**: the inputs ``x0..xn``, and constants taken from the task (:mod:`evoskill.synth.constants`):
+   pieces of the outputs that no input contains, substrings common to all outputs, delimiters seen in the
+   examples, small integers ``0..3, -1``, a common output length, integers every output shares.
+2. **Lambdas**: for every function type a component takes (``(int -> int)``, ``(int -> bool)``,
+   ``(int, int -> int)``), small bodies (cost <= 4) are enumerated over the lambda parameters as a
+   separate value space: the "examples" are the integers of the task (pairs of them for two parameters),
+   deduplicated by behaviour on those points. Each body becomes a Python function, a leaf of its function
+   type.
+3. **Bottom-up enumeration** (:mod:`evoskill.synth.enumerate`) by increasing cost (cost = nodes, weighted
+   by the usage prior of each component, see :mod:`evoskill.synth.components`), with observational
+   equivalence: one program per distinct output vector per type. The first program whose vector equals the
+   wanted outputs is the cheapest one, which is the one that generalizes best from 2-3 examples.
+4. **Conditionals** (:mod:`evoskill.synth.conditionals`): after every cost level, a divide-and-conquer
+   step combines terms that are right on subsets of the examples with an enumerated predicate into
+   ``(text-if p a b)`` decision lists; accepted when no direct program of similar cost was found.
+
+Deterministic: the order of everything depends only on the task, the components and ``seed`` (``seed``
+rotates the order of components within a cost level); only the budget cut-off reads the clock.
+``max_programs`` bounds the number of programs evaluated, exactly.
+
+Speed (``python benchmarks/search_speed.py``): the hot loop is ``tuple(map(fn, v0, v1))`` per candidate, a
+set lookup for observational equivalence, and the primitives themselves (text_concat, text_mid, text_find,
+text_substitute...). Expressions are only built for values that survive deduplication.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..tasks import Example, Task, task_from_dict
+from .base import Attempt, Solution
+from .components import Component, core_components, from_spec, to_spec
+from .conditionals import IF_OPS, Conditionals
+from .constants import int_constants, int_domain, list_constants, string_constants
+from .enumerate import Enumerator, Found, Stop, is_list
+from .primitives import function_type
+from .program import Call, Const, Expr, Lambda, Var, compile_program, ops, substitute, to_module, to_sexpr
+
+LAMBDA_MAX_COST = 4
+MAX_COST = 40
+
+
+@dataclass
+class SearchResult:
+    """What one search did: the program (if solved) and what it cost."""
+
+    solved: bool
+    program: Expr | None
+    programs_tried: int
+    seconds: float
+    cpu_seconds: float
+    cost: int = 0
+
+    @property
+    def source(self) -> str | None:
+        return to_sexpr(self.program) if self.program is not None else None
+
+
+def _freeze(value: Any, t: str) -> Any:
+    return tuple(value) if is_list(t) else value
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int], deadline: float,
+                   ) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
+    """Small lambda bodies for a function type, each a leaf: a vector of one repeated Python function."""
+    sig = function_type(ftype)
+    if sig is None:
+        return []
+    params_t, ret = sig
+    if any(t != "int" for t in params_t) or ret not in ("int", "bool"):
+        return []
+    k = len(params_t)
+    names = ("a", "b")[:k]
+    points: list[tuple[int, ...]]
+    if k == 1:
+        points = [(d,) for d in domain]
+    else:
+        small = domain[:12]
+        points = [(x, y) for x in small for y in small]
+    columns = list(zip(*points, strict=True))
+    scalar = [c for c in components
+              if c.return_type in ("int", "bool") and all(t in ("int", "bool") for t in c.arg_types)]
+    leaves: list[tuple[str, int, tuple[Any, ...], Expr]] = [
+        ("int", 1, tuple(col), Var(f"x{i}")) for i, col in enumerate(columns)]
+    for v in (0, 1, 2, 3, 10, -1):
+        leaves.append(("int", 1, (v,) * len(points), Const(v)))
+    en = Enumerator(len(points), scalar, leaves, deadline=deadline, max_values=20000)
+    try:
+        en.run(LAMBDA_MAX_COST)
+    except Stop:
+        pass
+    env = {f"x{i}": Var(nm) for i, nm in enumerate(names)}
+    fns = {c.name: c.fn for c in components}
+    out: list[tuple[str, int, tuple[Any, ...], Expr]] = []
+    for cost, _vec, body in en.values(ret):
+        used: set[str] = set()
+        _vars(body, used)
+        if not used:  # a constant body is never what map/filter want
+            continue
+        lam = Lambda(names, substitute(body, env))
+        try:
+            fn = compile_program(lam, 0, fns)()
+        except Exception:
+            continue
+        out.append((ftype, cost, (_guard(fn) if ret == "int" else fn,), lam))
+    return out
+
+
+def _guard(fn: Callable[..., int], bound: int = 10 ** 12) -> Callable[..., int]:
+    """A lambda that raises instead of growing huge integers (a fold of squares would take forever)."""
+    def guarded(*args: int) -> int:
+        r = fn(*args)
+        if -bound <= r <= bound:
+            return r
+        raise OverflowError("value too large for the search")
+    return guarded
+
+
+def _vars(e: Expr, acc: set[str]) -> None:
+    if isinstance(e, Var):
+        acc.add(e.name)
+    elif isinstance(e, Call):
+        for a in e.args:
+            _vars(a, acc)
+
+
+def synthesize(task: Task, components: Sequence[Component] | None = None, *, budget_seconds: float = 10.0,
+               max_programs: int | None = None, seed: int = 0) -> SearchResult:
+    """Search for the cheapest program reproducing every solver example of ``task``."""
+    t0, c0 = time.perf_counter(), _cpu()
+    deadline = t0 + budget_seconds
+    task = task.for_solver()
+    comps = list(components) if components is not None else core_components()
+    examples = task.examples
+    n = len(examples)
+    out_t = task.output_type
+    target = tuple(_freeze(e.output, out_t) for e in examples)
+    # components by decreasing weight, then name (deterministic); the seed rotates equal-weight runs
+    comps.sort(key=lambda c: (-c.weight, c.name))
+    if seed:
+        rng = random.Random(seed)
+        rng.shuffle(comps)
+        comps.sort(key=lambda c: -c.weight)
+    comps = _relevant(comps, task)
+    leaves = _leaves(task, comps, deadline)
+    sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
+    sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
+    en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=max_programs,
+                    max_text=max(100, 2 * max(sizes_text, default=0)),
+                    max_list=max(30, 2 * max(sizes_list, default=0)))
+    en.target, en.target_type = target, out_t
+    direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
+    joiner = _Joiner(en, out_t, target, comps)
+    cond = Conditionals(n, target, IF_OPS[out_t]) if out_t in IF_OPS and n > 1 else None
+    fallback: tuple[int, Expr] | None = None
+    result: tuple[int, Expr] | None = min(direct, key=lambda ce: ce[0]) if direct else None
+    try:
+        for level in range(1, MAX_COST + 1):
+            if result is not None:
+                break
+            en.level = level
+            en.step(level)
+            joined = joiner.add_level(level)
+            if joined is not None:
+                result = joined
+                break
+            if cond is not None and level >= 2:
+                cond.add_terms(en.values_at(out_t, level) if level > 2 else en.values(out_t, level))
+                cond.add_preds(en.values_at("bool", level) if level > 2 else en.values("bool", level))
+                best = cond.solve()
+                if best is not None and (fallback is None or best[0] < fallback[0]):
+                    fallback = best
+                if fallback is not None and fallback[0] <= level + 3:
+                    result = fallback
+                    break
+    except Found as f:
+        result = (f.cost, f.expr)
+    except Stop:
+        pass
+    if result is None and fallback is not None:
+        result = fallback
+    if result is not None and not _check(result[1], task, comps):
+        result = None
+    return SearchResult(result is not None, result[1] if result else None, en.tried,
+                        time.perf_counter() - t0, _cpu() - c0, result[0] if result else 0)
+
+
+def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
+    """Type-directed pruning: only components over the task's own types (plus int and bool)."""
+    allowed = {*task.input_types, task.output_type, "int", "bool"}
+
+    def ok(t: str) -> bool:
+        ft = function_type(t)
+        return ok_all(ft[0]) and ft[1] in allowed if ft else t in allowed
+
+    def ok_all(ts: Sequence[str]) -> bool:
+        return all(ok(t) for t in ts)
+
+    return [c for c in comps if ok_all(c.arg_types) and ok(c.return_type)]
+
+
+class _Joiner:
+    """Concatenation by decomposition: the target as a join of up to 4 known values (text or lists).
+
+    Values that are a piece (substring, sub-list) of the target in every example are kept; after each
+    level the target is split greedily: a piece that is a prefix of what remains, then the rest is looked
+    up among known values or split again. This finds long ``text-concat`` chains that plain enumeration
+    would reach only at a much higher cost.
+    """
+
+    OPS = {"str": "text-concat", "list[int]": "list-append"}
+
+    def __init__(self, en: Enumerator, out_t: str, target: tuple[Any, ...], comps: Sequence[Component]) -> None:
+        self.en, self.out_t, self.target = en, out_t, target
+        names = {c.name for c in comps}
+        op = self.OPS.get(out_t)
+        self.op = op if op in names else None
+        self.pieces: list[tuple[int, tuple[Any, ...], Expr]] = []
+        self.seen_levels: set[int] = set()
+
+    @staticmethod
+    def _inside(p: Any, t: Any) -> bool:
+        if isinstance(t, str):
+            return p in t
+        n = len(p)
+        return any(t[i:i + n] == p for i in range(len(t) - n + 1))
+
+    def add_level(self, level: int) -> tuple[int, Expr] | None:
+        if self.op is None:
+            return None
+        new = []
+        levels = [c for c in sorted(self.en.vecs.get(self.out_t, {})) if c <= level and c not in self.seen_levels]
+        for c in levels:
+            self.seen_levels.add(c)
+            for cost, vec, e in self.en.values_at(self.out_t, c):
+                if any(vec) and all(self._inside(p, t) for p, t in zip(vec, self.target, strict=True)):
+                    new.append((cost, vec, e))
+        if not new:
+            return None
+        self.pieces.extend(new)
+        self.pieces.sort(key=lambda x: x[0])
+        index = self.en.seen.get(self.out_t, {})
+        failed: set[tuple[Any, ...]] = set()
+
+        def split(rem: tuple[Any, ...], depth: int) -> tuple[int, Expr] | None:
+            hit = index.get(rem)
+            if hit is not None:
+                return hit
+            if depth == 0 or rem in failed:
+                return None
+            for cost, vec, e in self.pieces:
+                if any(vec) and all(r[:len(p)] == p for p, r in zip(vec, rem, strict=True)):
+                    rest = tuple(r[len(p):] for p, r in zip(vec, rem, strict=True))
+                    sub = split(rest, depth - 1)
+                    if sub is not None:
+                        return cost + sub[0] + 1, Call(self.op or "", (e, sub[1]))
+            failed.add(rem)
+            return None
+
+        return split(self.target, 3)
+
+
+def _leaves(task: Task, comps: Sequence[Component], deadline: float) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
+    examples = task.examples
+    n = len(examples)
+    leaves: list[tuple[str, int, tuple[Any, ...], Expr]] = []
+    for i, t in enumerate(task.input_types):
+        leaves.append((t, 1, tuple(_freeze(e.inputs[i], t) for e in examples), Var(f"x{i}")))
+    used_types = {t for c in comps for t in c.arg_types}
+    if "str" in used_types:
+        for s in string_constants(examples):
+            leaves.append(("str", 1, (s,) * n, Const(s)))
+    if "int" in used_types:
+        for v in int_constants(examples):
+            leaves.append(("int", 1, (v,) * n, Const(v)))
+    if "list[int]" in used_types:
+        for lst in list_constants(examples):
+            leaves.append(("list[int]", 1, (lst,) * n, Const(lst)))
+    ftypes = sorted({t for c in comps for t in c.arg_types if t.startswith("(")})
+    if ftypes:
+        domain = int_domain(examples)
+        for ft in ftypes:
+            for t, c, vec, e in _lambda_leaves(ft, comps, domain, deadline):
+                leaves.append((t, c, vec * n, e))
+    return leaves
+
+
+def _check(expr: Expr, task: Task, comps: Sequence[Component]) -> bool:
+    """Re-run the program on the solver examples with the real (list-typed) calling convention."""
+    fns = {c.name: c.fn for c in comps}
+    try:
+        fn = compile_program(expr, task.arity, fns)
+        return all(_same(fn(*[list(v) if isinstance(v, list) else v for v in e.inputs]), e.output)
+                   for e in task.examples)
+    except Exception:
+        return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(b, list):
+        return isinstance(a, list | tuple) and list(a) == b
+    return type(a) is type(b) and a == b
+
+
+# ---- sandbox job and proposer ---------------------------------------------------------------------------
+
+def search_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """JSON in, JSON out: run :func:`synthesize` inside a sandboxed worker.
+
+    ``payload``: ``task`` (solver view as a dict), ``components`` (:func:`to_spec` form), ``budget_seconds``,
+    ``max_programs`` (optional), ``seed``.
+    """
+    raw = dict(payload["task"])
+    raw["held_out"] = []
+    task = task_from_dict(raw)
+    comps = from_spec(payload["components"]) if payload.get("components") else core_components()
+    res = synthesize(task, comps, budget_seconds=float(payload.get("budget_seconds", 10.0)),
+                     max_programs=payload.get("max_programs"), seed=int(payload.get("seed", 0)))
+    return {"solved": res.solved, "program": res.source, "programs_tried": res.programs_tried,
+            "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "cost": res.cost}
+
+
+def entry_name(task_name: str) -> str:
+    """A Python identifier derived from a task name."""
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", task_name).strip("_").lower() or "solve"
+    return f"f_{s}" if s[0].isdigit() else s
+
+
+class SearchProposer:
+    """The default proposer: bottom-up search over library components inside a sandboxed worker."""
+
+    name = "search"
+
+    def __init__(self, sandbox: Any, components: Sequence[Component] | Callable[[], Sequence[Component]],
+                 *, max_programs: int | None = None, memory_mb: int = 2048) -> None:
+        self.sandbox = sandbox
+        self.components = components
+        self.max_programs = max_programs
+        self.memory_mb = memory_mb
+
+    def _components(self) -> list[Component]:
+        c = self.components
+        return list(c() if callable(c) else c)
+
+    def propose(self, task: Task, *, budget_seconds: float, seed: int = 0) -> Attempt:
+        from ..sandbox import Limits
+
+        task = task.for_solver()
+        comps = self._components()
+        payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
+                   "max_programs": self.max_programs, "seed": seed}
+        t0 = time.perf_counter()
+        limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
+                        memory_mb=self.memory_mb)
+        rr = self.sandbox.call("evoskill.synth.search:search_job", [payload], limits=limits)
+        seconds = time.perf_counter() - t0
+        attempt = Attempt(task=task.name, proposer=self.name, seconds=seconds)
+        if not rr.ok or not isinstance(rr.value, dict):
+            attempt.log.append({"event": "search-failed", "error_type": rr.error_type,
+                                "error_message": rr.error_message, "limit": rr.limit})
+            return attempt
+        v = rr.value
+        attempt.programs_tried = int(v.get("programs_tried", 0))
+        attempt.cpu_seconds = float(v.get("cpu_seconds", 0.0))
+        attempt.log.append({"event": "search", "programs_tried": attempt.programs_tried,
+                            "seconds": v.get("seconds"), "cost": v.get("cost")})
+        if v.get("solved") and v.get("program"):
+            from .program import parse
+            expr = parse(v["program"])
+            entry = entry_name(task.name)
+            doc = task.description.strip() or f"Solves task {task.name}."
+            python = to_module(expr, entry, task.input_types, task.output_type, doc)
+            attempt.solved = True
+            attempt.solution = Solution(kind="program", source=v["program"], python=python, entry=entry,
+                                        arg_types=task.input_types, return_type=task.output_type,
+                                        uses=tuple(sorted(set(ops(expr)))))
+        return attempt
+
+
+__all__ = ["SearchProposer", "SearchResult", "entry_name", "search_job", "synthesize", "Example"]

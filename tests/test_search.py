@@ -1,0 +1,112 @@
+"""The search synthesizer: real bundled tasks, determinism, learned components, sandbox job."""
+
+from __future__ import annotations
+
+import pytest
+
+from evoskill.synth.components import (
+    Component,
+    components_from_skills,
+    core_components,
+    from_spec,
+    prior_weight,
+    to_spec,
+)
+from evoskill.synth.program import compile_program, parse
+from evoskill.synth.search import entry_name, search_job, synthesize
+from evoskill.tasks import Example, Task, load_tasks
+
+
+@pytest.fixture(scope="module")
+def comps() -> list[Component]:
+    return core_components()
+
+
+def _task(spec: str, name: str) -> Task:
+    return next(t for t in load_tasks(spec) if t.name == name)
+
+
+def _passes(task: Task, source: str, comps: list[Component], held_out: bool = False) -> bool:
+    fn = compile_program(parse(source), task.arity, {c.name: c.fn for c in comps})
+    exs = task.held_out if held_out else task.examples
+    return all(fn(*e.inputs) == e.output or list(fn(*e.inputs)) == e.output for e in exs)
+
+
+@pytest.mark.parametrize("spec,name", [
+    ("strings-sygus", "firstname"), ("strings-sygus", "lastname"), ("strings-sygus", "phone-1"),
+    ("strings-sygus", "dr-name"), ("strings-new", "negativeInParentheses"),
+    ("lists-rule", "c006_1"), ("lists-rule", "c010_1"), ("lists-rule", "c120_1"),
+])
+def test_solves_small_real_tasks(spec: str, name: str, comps: list[Component]) -> None:
+    task = _task(spec, name)
+    r = synthesize(task.for_solver(), comps, budget_seconds=8)
+    assert r.solved, name
+    assert r.source is not None and _passes(task, r.source, comps)
+    assert _passes(task, r.source, comps, held_out=True), r.source
+
+
+def test_lambda_map(comps: list[Component]) -> None:
+    task = Task("inc", "", (Example(([1, 2],), [2, 3]), Example(([5],), [6]), Example(([],), [])),
+                input_types=("list[int]",), output_type="list[int]")
+    r = synthesize(task, comps, budget_seconds=5)
+    assert r.source == "(list-map (lambda (a) (int-add a 1)) x0)"
+
+
+def test_deterministic_under_max_programs(comps: list[Component]) -> None:
+    task = _task("strings-sygus", "initials")
+    a = synthesize(task, comps, budget_seconds=30, max_programs=30000)
+    b = synthesize(task, list(reversed(comps)), budget_seconds=30, max_programs=30000)
+    assert (a.source, a.programs_tried) == (b.source, b.programs_tried)
+    assert a.programs_tried <= 30000
+
+
+def test_learned_component_is_used(comps: list[Component]) -> None:
+    task = _task("strings-sygus", "initials").for_solver()
+    base = synthesize(task, comps, budget_seconds=20, max_programs=20000)
+    assert not base.solved or base.programs_tried == 20000 or "text-if" not in (base.source or "")
+    learned = from_spec(to_spec(comps) + [{"name": "text-initial-dot", "signature": "str -> str",
+                                           "kind": "abstraction", "program": '(text-concat (text-left x0 1) ".")'}])
+    assert any(c.name == "text-initial-dot" for c in learned)
+    r = synthesize(task, learned, budget_seconds=20, max_programs=20000)
+    assert r.solved and r.source is not None and "text-initial-dot" in r.source
+    assert not base.solved or base.source != r.source
+
+
+def test_never_sees_held_out(comps: list[Component]) -> None:
+    task = _task("strings-sygus", "firstname")
+    bad = Task(task.name, "", task.examples, held_out=(Example(("Ann Lee",), "WRONG"),),
+               input_types=task.input_types, output_type=task.output_type)
+    r = synthesize(bad, comps, budget_seconds=5)
+    assert r.solved and r.source == "(text-before x0 \" \")"
+
+
+def test_search_job_json(comps: list[Component]) -> None:
+    task = _task("strings-sygus", "lastname").for_solver()
+    out = search_job({"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": 5,
+                      "max_programs": None, "seed": 0})
+    assert out["solved"] and out["program"] == '(text-after x0 " ")'
+    assert out["programs_tried"] > 0
+
+
+def test_components_from_skills_and_prior() -> None:
+    class M:
+        def __init__(self, md: dict[str, str]) -> None:
+            self.metadata = md
+
+    class S:
+        def __init__(self, name: str, md: dict[str, str]) -> None:
+            self.name, self.manifest = name, M(md)
+
+    skills = [S("second-then-first", {"evoskill-kind": "solution", "evoskill-signature": "str -> str",
+                                      "evoskill-program": '(first-word (text-after x0 " "))'}),
+              S("first-word", {"evoskill-kind": "abstraction", "evoskill-signature": "str -> str",
+                               "evoskill-program": '(text-before x0 " ")'})]
+    cs = {c.name: c for c in components_from_skills(skills, {"first-word": {"uses": 10, "successes": 9}})}
+    assert cs["second-then-first"].fn("a b c") == "b"
+    assert cs["first-word"].weight == prior_weight(10, 9) and cs["first-word"].cost == 1
+    assert prior_weight(20, 0) < 0.1 and Component("x", (), "int", int, weight=prior_weight(20, 0)).cost == 3
+
+
+def test_entry_name() -> None:
+    assert entry_name("11604909.sl") == "f_11604909_sl"
+    assert entry_name("name-combine-2") == "name_combine_2"
