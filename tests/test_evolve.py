@@ -77,7 +77,16 @@ def test_evolve_writes_records_and_learns_skills(taskfile: Path, tmp_path: Path)
 
 def test_learning_makes_a_later_task_reachable(taskfile: Path, tmp_path: Path) -> None:
     """With a search cap that the composed task cannot meet from primitives, the learned skill makes it."""
-    common = ["--budget", "10", "--workers", "1", "--max-programs", "20000", "--fresh-library"]
+    from evoskill.synth.components import core_components
+    from evoskill.synth.search import synthesize
+    from evoskill.tasks import load_tasks
+
+    first, composed, _ = load_tasks(str(taskfile))
+    p_first = synthesize(first, core_components(), budget_seconds=20).programs_tried
+    p_composed = synthesize(composed, core_components(), budget_seconds=20).programs_tried
+    assert p_first < p_composed
+    cap = (p_first + p_composed) // 2  # enough for the first task alone, not for the composition
+    common = ["--budget", "10", "--workers", "1", "--max-programs", str(cap), "--fresh-library"]
     on = evo("evolve", str(taskfile), "--run-dir", str(tmp_path / "on"), *common)
     off = evo("evolve", str(taskfile), "--run-dir", str(tmp_path / "off"), "--no-learning", *common)
     assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
