@@ -61,15 +61,19 @@ def test_deterministic_under_max_programs(comps: list[Component]) -> None:
 
 
 def test_learned_component_is_used(comps: list[Component]) -> None:
-    task = _task("strings-sygus", "initials").for_solver()
-    base = synthesize(task, comps, budget_seconds=20, max_programs=20000)
-    assert not base.solved or base.programs_tried == 20000 or "text-if" not in (base.source or "")
-    learned = from_spec(to_spec(comps) + [{"name": "text-initial-dot", "signature": "str -> str",
-                                           "kind": "abstraction", "program": '(text-concat (text-left x0 1) ".")'}])
-    assert any(c.name == "text-initial-dot" for c in learned)
-    r = synthesize(task, learned, budget_seconds=20, max_programs=20000)
-    assert r.solved and r.source is not None and "text-initial-dot" in r.source
-    assert not base.solved or base.source != r.source
+    def ex(a: str, b: str) -> Example:
+        return Example((a,), b)
+    task = Task("slug", "", (ex("  Hello Big World ", "hello_big_world"), ex("A b", "a_b"),
+                             ex(" Data  Set", "data_set")), input_types=("str",), output_type="str")
+    base = synthesize(task, comps, budget_seconds=20, max_programs=3000)
+    assert not base.solved and base.programs_tried == 3000
+    slug = {"name": "text-slug", "signature": "str -> str", "kind": "abstraction", "weight": 0.9,
+            "program": '(text-lower (text-substitute (text-trim x0) " " "_"))'}
+    learned = from_spec(to_spec(comps) + [slug])
+    assert any(c.name == "text-slug" and c.program is not None for c in learned)
+    r = synthesize(task, learned, budget_seconds=20, max_programs=3000)
+    assert r.solved and r.source == "(text-slug x0)"
+    assert r.programs_tried < 3000
 
 
 def test_never_sees_held_out(comps: list[Component]) -> None:
@@ -110,3 +114,18 @@ def test_components_from_skills_and_prior() -> None:
 def test_entry_name() -> None:
     assert entry_name("11604909.sl") == "f_11604909_sl"
     assert entry_name("name-combine-2") == "name_combine_2"
+
+
+def test_proposer_in_sandbox(comps: list[Component]) -> None:
+    sandbox_mod = pytest.importorskip("evoskill.sandbox")
+    from evoskill.synth.search import SearchProposer
+    sb = sandbox_mod.Sandbox(workers=1)
+    try:
+        task = _task("strings-sygus", "firstname")
+        att = SearchProposer(sb, lambda: comps).propose(task, budget_seconds=5)
+    finally:
+        sb.close()
+    assert att.solved and att.solution is not None, att.log
+    assert att.solution.source == '(text-before x0 " ")'
+    assert att.solution.entry == "firstname" and att.solution.uses == ("text-before",)
+    assert "def firstname(x0: str) -> str" in att.solution.python

@@ -5,7 +5,8 @@ get right (cheapest term per mask); predicates (enumerated bool-valued programs)
 where they are true. A solution for a set of examples ``X`` is a term whose mask covers ``X``, or
 ``(if p then-term else-rest)`` where ``p`` splits ``X``, the then-term covers ``X & p`` and the rest is
 solved recursively on ``X & ~p`` (a decision list, depth-limited). Terms must be right on at least
-two examples (a branch per example would just memorise the examples).
+two examples (a branch per example would just memorise the examples), and parity predicates cost
+extra (they split small example sets by luck).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from .program import Call, Expr
+
+# Parity tests split any small set of examples by luck; as branch conditions they rarely mean anything.
+ARBITRARY = {"int-is-even", "int-is-odd"}
 
 IF_OPS = {"str": "text-if", "int": "int-if", "list[int]": "list-if"}
 
@@ -54,6 +58,8 @@ class Conditionals:
 
     def add_preds(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
         for cost, vec, expr in items:
+            if isinstance(expr, Call) and expr.op in ARBITRARY:
+                cost += 3
             m = true_mask(vec)
             if 0 < m < self.full and (m not in self.preds or self.preds[m][0] > cost):
                 self.preds[m] = (cost, expr)

@@ -2,6 +2,7 @@
 
 * Strings: pieces of each output that no input of that example contains (what is left after removing
   the longest substrings shared with an input, recursively), maximal substrings common to all outputs,
+  input values repeated across examples (categories), substrings common to one input in every example,
   single delimiter characters (non-alphanumeric) seen in inputs or outputs, ``""`` and ``" "``.
 * Integers: ``0, 1, 2, 3, -1``, the common length of all outputs, integers that every output shares.
 * Lists: ``[]``, and the output itself when every example has the same output.
@@ -15,7 +16,7 @@ from typing import Any
 
 from ..tasks import Example
 
-MAX_STRINGS = 16
+MAX_STRINGS = 20
 MAX_INTS = 10
 
 
@@ -71,6 +72,14 @@ def string_constants(examples: Sequence[Example]) -> list[str]:
             gaps[g] += 1
             first.setdefault(g, len(first))
     ordered += sorted(gaps, key=lambda g: (-gaps[g], first[g]))
+    arity = len(examples[0].inputs) if examples else 0
+    for i in range(arity):
+        col = [e.inputs[i] for e in examples if isinstance(e.inputs[i], str)]
+        counts = Counter(col)
+        # categorical inputs: a value seen in several examples ("male", "morning") is worth testing for
+        ordered += sorted((v for v, c in counts.items() if c >= 2 and v), key=lambda v: (-counts[v], v))
+        if len(set(col)) > 1:
+            ordered += [s for s in _common_substrings(col) if len(s) >= 3]
     chars: dict[str, None] = {}
     for e in examples:
         for v in (*e.inputs, e.output):

@@ -280,6 +280,21 @@ def int_gt(a: int, b: int) -> bool:
     return a > b
 
 
+def int_ne(a: int, b: int) -> bool:
+    """``a <> b`` (not equal)."""
+    return a != b
+
+
+def int_le(a: int, b: int) -> bool:
+    """``a <= b``."""
+    return a <= b
+
+
+def int_ge(a: int, b: int) -> bool:
+    """``a >= b``."""
+    return a >= b
+
+
 def int_is_even(a: int) -> bool:
     """Whether ``a`` is even (ISEVEN)."""
     return a % 2 == 0
@@ -582,6 +597,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _p("int-eq", "int, int -> bool", "to compare numbers.", ([2, 2], True), ([2, 3], False)),
     _p("int-lt", "int, int -> bool", "to compare numbers.", ([2, 3], True), ([3, 3], False)),
     _p("int-gt", "int, int -> bool", "to compare numbers.", ([4, 3], True), ([3, 3], False)),
+    _p("int-ne", "int, int -> bool", "to test that numbers differ.", ([2, 3], True), ([3, 3], False)),
+    _p("int-le", "int, int -> bool", "to compare numbers.", ([3, 3], True), ([4, 3], False)),
+    _p("int-ge", "int, int -> bool", "to compare numbers.", ([3, 3], True), ([2, 3], False)),
     _p("int-is-even", "int -> bool", "to test parity.", ([4], True), ([-3], False)),
     _p("int-is-odd", "int -> bool", "to test parity.", ([3], True), ([-3], True), ([0], False)),
     _p("int-if", "bool, int, int -> int", "to choose between two numbers on a condition.",

@@ -40,14 +40,15 @@ from typing import Any
 from ..tasks import Example, Task, task_from_dict
 from .base import Attempt, Solution
 from .components import Component, core_components, from_spec, to_spec
-from .conditionals import IF_OPS, Conditionals
+from .conditionals import ARBITRARY, IF_OPS, Conditionals
 from .constants import int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
-from .primitives import function_type
+from .primitives import FUNCTIONS, function_type
 from .program import Call, Const, Expr, Lambda, Var, compile_program, ops, substitute, to_module, to_sexpr
 
 LAMBDA_MAX_COST = 4
 MAX_COST = 40
+SLACK = 3
 
 
 @dataclass
@@ -76,7 +77,7 @@ def _cpu() -> float:
 
 
 def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int], deadline: float,
-                   ) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
+                   max_cost: int = LAMBDA_MAX_COST) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
     """Small lambda bodies for a function type, each a leaf: a vector of one repeated Python function."""
     sig = function_type(ftype)
     if sig is None:
@@ -101,7 +102,7 @@ def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int
         leaves.append(("int", 1, (v,) * len(points), Const(v)))
     en = Enumerator(len(points), scalar, leaves, deadline=deadline, max_values=20000)
     try:
-        en.run(LAMBDA_MAX_COST)
+        en.run(max_cost)
     except Stop:
         pass
     env = {f"x{i}": Var(nm) for i, nm in enumerate(names)}
@@ -156,6 +157,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         rng = random.Random(seed)
         rng.shuffle(comps)
         comps.sort(key=lambda c: -c.weight)
+    all_comps = comps
     comps = _relevant(comps, task)
     leaves = _leaves(task, comps, deadline)
     sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
@@ -176,32 +178,36 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
             en.level = level
             en.step(level)
             joined = joiner.add_level(level)
-            if joined is not None:
-                result = joined
-                break
+            if joined is not None and (fallback is None or joined[0] < fallback[0]):
+                fallback = joined
             if cond is not None and level >= 2:
                 cond.add_terms(en.values_at(out_t, level) if level > 2 else en.values(out_t, level))
                 cond.add_preds(en.values_at("bool", level) if level > 2 else en.values("bool", level))
                 best = cond.solve()
                 if best is not None and (fallback is None or best[0] < fallback[0]):
                     fallback = best
-                if fallback is not None and fallback[0] <= level + 3:
-                    result = fallback
-                    break
+            # a composed answer (join or conditional) is taken once direct programs of nearly its cost
+            # have been ruled out
+            if fallback is not None and fallback[0] <= level + SLACK:
+                result = fallback
+                break
     except Found as f:
         result = (f.cost, f.expr)
     except Stop:
         pass
     if result is None and fallback is not None:
         result = fallback
-    if result is not None and not _check(result[1], task, comps):
+    if result is not None and not _check(result[1], task, all_comps):
         result = None
     return SearchResult(result is not None, result[1] if result else None, en.tried,
                         time.perf_counter() - t0, _cpu() - c0, result[0] if result else 0)
 
 
 def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
-    """Type-directed pruning: only components over the task's own types (plus int and bool)."""
+    """Type-directed pruning: only components over the task's own types (plus int and bool).
+
+    Also: no parity tests on text tasks, and no top-level ``if`` in the enumeration (see below).
+    """
     allowed = {*task.input_types, task.output_type, "int", "bool"}
 
     def ok(t: str) -> bool:
@@ -211,7 +217,14 @@ def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
     def ok_all(ts: Sequence[str]) -> bool:
         return all(ok(t) for t in ts)
 
-    return [c for c in comps if ok_all(c.arg_types) and ok(c.return_type)]
+    keep = [c for c in comps if ok_all(c.arg_types) and ok(c.return_type)]
+    if not any(is_list(t) for t in (*task.input_types, task.output_type)):
+        # parity of text lengths splits a few examples by luck and almost never means anything
+        keep = [c for c in keep if c.name not in ARBITRARY]
+    if len(task.examples) > 1 and task.output_type in IF_OPS:
+        # a conditional at the top is the divide-and-conquer step's job (it demands >= 2 examples a branch)
+        keep = [c for c in keep if c.name != IF_OPS[task.output_type]]
+    return keep
 
 
 class _Joiner:
@@ -248,7 +261,9 @@ class _Joiner:
         for c in levels:
             self.seen_levels.add(c)
             for cost, vec, e in self.en.values_at(self.out_t, c):
-                if any(vec) and all(self._inside(p, t) for p, t in zip(vec, self.target, strict=True)):
+                # a piece must be non-empty in every example: a piece that vanishes on some example is
+                # almost always a coincidence that does not generalize
+                if all(vec) and all(self._inside(p, t) for p, t in zip(vec, self.target, strict=True)):
                     new.append((cost, vec, e))
         if not new:
             return None
@@ -264,7 +279,7 @@ class _Joiner:
             if depth == 0 or rem in failed:
                 return None
             for cost, vec, e in self.pieces:
-                if any(vec) and all(r[:len(p)] == p for p, r in zip(vec, rem, strict=True)):
+                if all(r[:len(p)] == p for p, r in zip(vec, rem, strict=True)):
                     rest = tuple(r[len(p):] for p, r in zip(vec, rem, strict=True))
                     sub = split(rest, depth - 1)
                     if sub is not None:
@@ -297,12 +312,67 @@ def _leaves(task: Task, comps: Sequence[Component], deadline: float) -> list[tup
         for ft in ftypes:
             for t, c, vec, e in _lambda_leaves(ft, comps, domain, deadline):
                 leaves.append((t, c, vec * n, e))
+        for ft in ftypes:
+            leaves.extend(_closures(ft, task, comps, domain, deadline))
     return leaves
+
+
+def _bind(f: Callable[[int, int], Any], c: int) -> Callable[[int], Any]:
+    return lambda a: f(a, c)
+
+
+def _closures(ftype: str, task: Task, comps: Sequence[Component], domain: list[int], deadline: float,
+              ) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
+    """Lambdas of one parameter that also read a value of the input, e.g. ``(lambda (a) (int-eq a (list-head x0)))``.
+
+    Two-parameter bodies (cost <= 3) get their second parameter replaced by a cheap integer expression of
+    the inputs (an int input, or a ``list[int] -> int`` component on a list input); the function then
+    differs per example, so the leaf's vector holds one bound function per example.
+    """
+    sig = function_type(ftype)
+    if sig is None or sig[0] != ("int",):
+        return []
+    examples = task.examples
+    outer: list[tuple[int, Expr, tuple[int, ...]]] = []
+    for i, t in enumerate(task.input_types):
+        if t == "int":
+            outer.append((1, Var(f"x{i}"), tuple(e.inputs[i] for e in examples)))
+        elif is_list(t):
+            for c in comps:
+                if c.arg_types == (t,) and c.return_type == "int":
+                    try:
+                        vals = tuple(c.fn(list(e.inputs[i])) for e in examples)
+                    except Exception:
+                        continue
+                    outer.append((1 + c.cost, Call(c.name, (Var(f"x{i}"),)), vals))
+    if not outer:
+        return []
+    two = _lambda_leaves(f"(int, int -> {sig[1]})", comps, domain, deadline, max_cost=3)
+    probe = domain[:20]
+    out: list[tuple[str, int, tuple[Any, ...], Expr]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for _t, bcost, (f,), lam in two:
+        assert isinstance(lam, Lambda)
+        used: set[str] = set()
+        _vars(lam.body, used)
+        if used != {"a", "b"}:
+            continue
+        for ocost, oexpr, vals in outer:
+            fs = tuple(_bind(f, v) for v in vals)
+            try:
+                key = tuple(tuple(g(d) for d in probe) for g in fs)
+            except Exception:
+                continue
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append((ftype, bcost - 1 + ocost, fs, Lambda(("a",), substitute(lam.body, {"b": oexpr}))))
+    return out
 
 
 def _check(expr: Expr, task: Task, comps: Sequence[Component]) -> bool:
     """Re-run the program on the solver examples with the real (list-typed) calling convention."""
-    fns = {c.name: c.fn for c in comps}
+    fns = {**FUNCTIONS, **{c.name: c.fn for c in comps}}
     try:
         fn = compile_program(expr, task.arity, fns)
         return all(_same(fn(*[list(v) if isinstance(v, list) else v for v in e.inputs]), e.output)
