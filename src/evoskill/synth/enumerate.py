@@ -14,6 +14,7 @@ are only built for programs that survive deduplication.
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice, product
@@ -51,7 +52,7 @@ class Enumerator:
     def __init__(self, n: int, components: Sequence[Component], leaves: Sequence[tuple[str, int, tuple[Any, ...], Expr]],
                  *, target: tuple[Any, ...] | None = None, target_type: str = "", deadline: float = float("inf"),
                  max_programs: int | None = None, max_text: int = 200, max_list: int = 50, max_int: int = 10 ** 7,
-                 max_values: int = 2_000_000) -> None:
+                 max_values: int = 2_000_000, max_memory_mb: int = 1000) -> None:
         self.n = n
         self.components = list(components)
         self.vecs: dict[str, dict[int, list[tuple[Any, ...]]]] = {}
@@ -65,6 +66,8 @@ class Enumerator:
         self.tried = 0
         self.stored = 0
         self.max_values = max_values
+        self.max_memory_kb = max_memory_mb * 1024
+        self._mem_checked = 0
         self.max_text, self.max_list, self.max_int = max_text, max_list, max_int
         self.level = 0
         for t, cost, vec, expr in leaves:
@@ -72,15 +75,11 @@ class Enumerator:
 
     # ---- storage -----------------------------------------------------------------------------------
     def _ok(self, t: str, out: tuple[Any, ...]) -> bool:
-        if t == "str":
-            m = self.max_text
-            return all(len(s) <= m for s in out)
+        if t == "str" or is_list(t):
+            return max(map(len, out)) <= (self.max_text if t == "str" else self.max_list)
         if t == "int":
             m = self.max_int
-            return all(-m <= x <= m for x in out)
-        if is_list(t):
-            m = self.max_list
-            return all(len(x) <= m for x in out)
+            return max(out) <= m and min(out) >= -m
         return True
 
     def _store(self, t: str, cost: int, vec: tuple[Any, ...], expr: Expr) -> bool:
@@ -141,6 +140,11 @@ class Enumerator:
 
     def _check(self, count: int) -> None:
         self.tried += count
+        if self.stored - self._mem_checked > 50_000:
+            # stop storing new values (keep evaluating against the target) once memory is spent
+            self._mem_checked = self.stored
+            if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > self.max_memory_kb:
+                self.max_values = min(self.max_values, self.stored)
         if self.tried >= self.limit or time.perf_counter() > self.deadline:
             raise Stop()
 
@@ -156,20 +160,20 @@ class Enumerator:
         conv = is_list(rt)
         ok = self._ok
         target = self.target if rt == self.target_type else None
-        full = self.stored >= self.max_values
 
         def accept(out: tuple[Any, ...], args: tuple[Expr, ...]) -> None:
+            if out == target:
+                raise Found(Call(op, args), level)
+            if self.stored >= self.max_values:  # memory spent: only watch for the target
+                return
             if not ok(rt, out):
                 seen[out] = None
                 return
             e = Call(op, args)
             seen[out] = (level, e)
-            if out == target:
-                raise Found(e, level)
-            if not full:
-                new_v.append(out)
-                new_e.append(e)
-                self.stored += 1
+            new_v.append(out)
+            new_e.append(e)
+            self.stored += 1
 
         remaining = self.limit - self.tried
         if comp.arity == 1:

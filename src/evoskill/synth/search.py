@@ -118,7 +118,9 @@ def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int
             fn = compile_program(lam, 0, fns)()
         except Exception:
             continue
-        out.append((ftype, cost, (_guard(fn) if ret == "int" else fn,), lam))
+        # only products grow integers fast enough to stall a fold or scan (repeated squaring)
+        risky = ret == "int" and "int-mul" in set(ops(lam.body))
+        out.append((ftype, cost, (_guard(fn) if risky else fn,), lam))
     return out
 
 
@@ -141,7 +143,7 @@ def _vars(e: Expr, acc: set[str]) -> None:
 
 
 def synthesize(task: Task, components: Sequence[Component] | None = None, *, budget_seconds: float = 10.0,
-               max_programs: int | None = None, seed: int = 0) -> SearchResult:
+               max_programs: int | None = None, seed: int = 0, max_memory_mb: int = 1000) -> SearchResult:
     """Search for the cheapest program reproducing every solver example of ``task``."""
     t0, c0 = time.perf_counter(), _cpu()
     deadline = t0 + budget_seconds
@@ -164,7 +166,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
     en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=max_programs,
                     max_text=max(100, 2 * max(sizes_text, default=0)),
-                    max_list=max(30, 2 * max(sizes_list, default=0)))
+                    max_list=max(30, 2 * max(sizes_list, default=0)), max_memory_mb=max_memory_mb)
     en.target, en.target_type = target, out_t
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
     joiner = _Joiner(en, out_t, target, comps)
@@ -400,7 +402,8 @@ def search_job(payload: dict[str, Any]) -> dict[str, Any]:
     task = task_from_dict(raw)
     comps = from_spec(payload["components"]) if payload.get("components") else core_components()
     res = synthesize(task, comps, budget_seconds=float(payload.get("budget_seconds", 10.0)),
-                     max_programs=payload.get("max_programs"), seed=int(payload.get("seed", 0)))
+                     max_programs=payload.get("max_programs"), seed=int(payload.get("seed", 0)),
+                     max_memory_mb=int(payload.get("max_memory_mb", 1000)))
     return {"solved": res.solved, "program": res.source, "programs_tried": res.programs_tried,
             "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "cost": res.cost}
 
@@ -417,7 +420,7 @@ class SearchProposer:
     name = "search"
 
     def __init__(self, sandbox: Any, components: Sequence[Component] | Callable[[], Sequence[Component]],
-                 *, max_programs: int | None = None, memory_mb: int = 2048) -> None:
+                 *, max_programs: int | None = None, memory_mb: int = 3072) -> None:
         self.sandbox = sandbox
         self.components = components
         self.max_programs = max_programs
@@ -433,7 +436,8 @@ class SearchProposer:
         task = task.for_solver()
         comps = self._components()
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
-                   "max_programs": self.max_programs, "seed": seed}
+                   "max_programs": self.max_programs, "seed": seed,
+                   "max_memory_mb": max(256, self.memory_mb // 3)}
         t0 = time.perf_counter()
         limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
                         memory_mb=self.memory_mb)
