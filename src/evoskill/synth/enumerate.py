@@ -21,6 +21,7 @@ from itertools import islice, product
 from typing import Any
 
 from .components import Component
+from .primitives import COMMUTATIVE
 from .program import Call, Expr
 
 
@@ -135,8 +136,11 @@ class Enumerator:
             rest = level - comp.cost
             if rest < comp.arity or comp.arity == 0:
                 continue
+            sym = comp.name in COMMUTATIVE and comp.arity == 2 and comp.kind == "primitive"
             for parts in list(self._parts(rest, comp.arg_types)):
-                self._apply(comp, parts, level)
+                if sym and parts[0] > parts[1]:
+                    continue  # the mirrored split gives the same values
+                self._apply(comp, parts, level, sym and parts[0] == parts[1])
 
     def _check(self, count: int) -> None:
         self.tried += count
@@ -148,7 +152,7 @@ class Enumerator:
         if self.tried >= self.limit or time.perf_counter() > self.deadline:
             raise Stop()
 
-    def _apply(self, comp: Component, parts: tuple[int, ...], level: int) -> None:
+    def _apply(self, comp: Component, parts: tuple[int, ...], level: int, half: bool = False) -> None:
         rt = comp.return_type
         fn: Callable[..., Any] = comp.fn
         seen = self.seen.setdefault(rt, {})
@@ -192,9 +196,10 @@ class Enumerator:
             V0, E0, V1, E1 = V[0], E[0], V[1], E[1]
             for i, v0 in enumerate(V0):
                 remaining = self.limit - self.tried
-                W = V1 if len(V1) <= remaining else V1[:remaining]
+                start = i if half else 0  # commutative with equal costs: each unordered pair once
+                W = V1[start:start + remaining]
                 e0 = E0[i]
-                for j, v1 in enumerate(W):
+                for j, v1 in enumerate(W, start):
                     try:
                         out = tuple(map(tuple, map(fn, v0, v1))) if conv else tuple(map(fn, v0, v1))
                     except Exception:

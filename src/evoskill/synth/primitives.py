@@ -657,6 +657,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
        ([True, [1], [2]], [1]),),
 )
 
+#: binary primitives whose arguments commute (the search evaluates each unordered pair once)
+COMMUTATIVE = frozenset({"int-add", "int-mul", "int-max", "int-min", "int-eq", "int-ne", "bool-and", "bool-or",
+                         "text-exact"})
+
 BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
 FUNCTIONS: dict[str, Callable[..., Any]] = {p.name: p.fn for p in PRIMITIVES}
 
