@@ -46,6 +46,7 @@ class EvolveConfig:
     max_programs: int | None = None
     compress: bool = True
     curate: bool = True
+    cross_validate: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -146,21 +147,28 @@ class Run:
     def _attempt_batch(self, r: int, batch: list[Task], t0: float) -> None:
         seed = self.config.seed * 1000 + r
         with ThreadPoolExecutor(max_workers=len(batch)) as pool:
-            attempts = list(pool.map(lambda t: self._attempt(t, seed), batch))
-        for task, attempt in zip(batch, attempts, strict=True):
-            self._record(r, task, attempt)
+            results = list(pool.map(lambda t: self._attempt(t, seed), batch))
+        for task, (attempt, admission) in zip(batch, results, strict=True):
+            self._record(r, task, attempt, admission)
             self.state.partial["seconds"] = time.monotonic() - t0
             self._checkpoint()
             self.listener("task", task.name, attempt)
 
-    def _attempt(self, task: Task, seed: int) -> Attempt:
+    def _attempt(self, task: Task, seed: int) -> tuple[Attempt, tuple[bool, str]]:
+        """Propose (in a worker thread); for a success that may be learned, also cross-validate it."""
+        admission = (True, "admitted")
         try:
-            return self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
+            attempt = self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
+            if (attempt.solved and attempt.solution is not None and self.config.learning and self.learner
+                    and self.config.cross_validate):
+                admission = self.learner.admit(task.for_solver(), attempt.solution, self.proposer,
+                                               self.config.budget_seconds, seed=seed)
         except Exception as exc:  # a proposer failure is recorded against the task, never ends the run
-            return Attempt(task=task.name, proposer=self.proposer.name,
-                           log=[{"error": f"{type(exc).__name__}: {exc}"}])
+            attempt = Attempt(task=task.name, proposer=self.proposer.name,
+                              log=[{"error": f"{type(exc).__name__}: {exc}"}])
+        return attempt, admission
 
-    def _record(self, r: int, task: Task, attempt: Attempt) -> None:
+    def _record(self, r: int, task: Task, attempt: Attempt, admission: tuple[bool, str]) -> None:
         res = self.state.per_task[task.name]
         res.attempts += 1
         res.seconds += attempt.seconds
@@ -184,12 +192,16 @@ class Run:
             p["reusing"] = p.get("reusing", 0) + (1 if learned else 0)
             p["skill_uses"] = p.get("skill_uses", 0) + len(sol.uses)
             if self.config.learning and self.learner:
-                skill, reason = self.learner.distill(sol, task, r)
+                admitted, why = admission
+                record["admission"] = why
+                skill, reason = self.learner.distill(sol, task, r) if admitted else (None, why)
                 res.skill = skill
                 record["skill"] = skill
                 record["distill"] = reason
                 if skill:
                     p["new_skills"] = p.get("new_skills", 0) + 1
+                else:
+                    p["not_admitted"] = p.get("not_admitted", 0) + (0 if admitted else 1)
                 self.learner.record_uses(sol)
         else:
             res.error = next((str(e.get("error")) for e in attempt.log if isinstance(e, dict) and e.get("error")),
@@ -203,7 +215,7 @@ class Run:
                          tasks=len(self.tasks), new_skills=p.get("new_skills", 0),
                          programs_tried=p.get("programs_tried", 0), cpu_seconds=round(p.get("cpu_seconds", 0.0), 3),
                          tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
-                         skill_uses=p.get("skill_uses", 0))
+                         skill_uses=p.get("skill_uses", 0), extra={"not_admitted": p.get("not_admitted", 0)})
         if self.config.learning and self.learner:
             if self.config.compress:
                 learned = self.learner.compress(r)

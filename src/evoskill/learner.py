@@ -8,6 +8,7 @@ bias search, and checks held-out examples for measurement only.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 from .synth.base import Solution
@@ -73,6 +74,29 @@ class Learner:
         return len(recs), sum(1 for r in recs if r.kind in LEARNED_KINDS)
 
     # ---- learning ---------------------------------------------------------------------------------------------
+
+    def admit(self, task: Task, sol: Solution, proposer: Any, budget_seconds: float, seed: int = 0
+              ) -> tuple[bool, str]:
+        """Cross-validate a solution on its own solver examples before it may become a building block.
+
+        With three or more examples, the proposer solves the task again without its last example; the
+        solution is admitted when that program predicts the left-out example (an overfit lookup table
+        rarely does). Held-out examples play no part. With fewer examples there is nothing to hold back.
+        """
+        if len(task.examples) < 3:
+            return True, "admitted (too few examples to cross-validate)"
+        fold = replace(task, examples=task.examples[:-1], held_out=())
+        left_out = task.examples[-1:]
+        attempt = proposer.propose(fold, budget_seconds=budget_seconds, seed=seed)
+        if not attempt.solved or attempt.solution is None:
+            return False, "not admitted: the task minus one example was not re-solved"
+        fold_sol = attempt.solution
+        if fold_sol.kind == "program" and fold_sol.source == sol.source:
+            return True, "admitted (cross-validated: same program without the last example)"
+        verdict = self.check_held_out(fold_sol, replace(task, held_out=left_out))
+        if verdict.passed:
+            return True, "admitted (cross-validated: predicts the left-out example)"
+        return False, "not admitted: a program fit without the last example mispredicts it (likely overfit)"
 
     def distill(self, sol: Solution, task: Task, round: int) -> tuple[str | None, str]:
         """Store a verified solution as a skill; returns (skill name or None, reason)."""
