@@ -19,6 +19,8 @@ from .program import Call, Expr
 # Parity tests split any small set of examples by luck; as branch conditions they rarely mean anything.
 ARBITRARY = {"int-is-even", "int-is-odd"}
 
+MAX_PREDS = 200  # the cheapest distinct predicates tried per split
+
 IF_OPS = {"str": "text-if", "int": "int-if", "list[int]": "list-if"}
 
 
@@ -74,18 +76,25 @@ class Conditionals:
     def solve(self, depth: int = 3) -> tuple[int, Expr] | None:
         """The cheapest decision list found for all examples, as ``(cost, expr)``, or None."""
         memo: dict[tuple[int, int], tuple[int, Expr] | None] = {}
+        covers: dict[int, tuple[int, Expr] | None] = {}
+        preds = sorted(self.preds.items(), key=lambda kv: kv[1][0])[:MAX_PREDS]
+
+        def cover(need: int) -> tuple[int, Expr] | None:
+            if need not in covers:
+                covers[need] = self._cover(need)
+            return covers[need]
 
         def go(need: int, d: int) -> tuple[int, Expr] | None:
             key = (need, d)
             if key in memo:
                 return memo[key]
-            best = self._cover(need)
+            best = cover(need)
             if d > 0:
-                for pm, (pc, pe) in sorted(self.preds.items(), key=lambda kv: kv[1][0]):
+                for pm, (pc, pe) in preds:
                     yes, no = need & pm, need & ~pm
                     if not yes or not no:
                         continue
-                    then = self._cover(yes)
+                    then = cover(yes)
                     if then is None:
                         continue
                     if best is not None and 1 + pc + then[0] >= best[0]:

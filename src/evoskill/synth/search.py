@@ -1,30 +1,41 @@
 """The search synthesizer: the default proposer, composing library skills bottom-up.
 
-Pipeline for one task (solver examples only, never held-out ones):
+Pipeline for one task (solver examples only; held-out examples never reach this module):
 
-1. **Leaves**: the inputs ``x0..xn``, and constants taken from the task (:mod:`evoskill.synth.constants`):
-   pieces of the outputs that no input contains, substrings common to all outputs, delimiters seen in the
-   examples, small integers ``0..3, -1``, a common output length, integers every output shares.
-2. **Lambdas**: for every function type a component takes (``(int -> int)``, ``(int -> bool)``,
-   ``(int, int -> int)``), small bodies (cost <= 4) are enumerated over the lambda parameters as a
-   separate value space: the "examples" are the integers of the task (pairs of them for two parameters),
-   deduplicated by behaviour on those points. Each body becomes a Python function, a leaf of its function
-   type.
-3. **Bottom-up enumeration** (:mod:`evoskill.synth.enumerate`) by increasing cost (cost = nodes, weighted
-   by the usage prior of each component, see :mod:`evoskill.synth.components`), with observational
-   equivalence: one program per distinct output vector per type. The first program whose vector equals the
-   wanted outputs is the cheapest one, which is the one that generalizes best from 2-3 examples.
-4. **Conditionals** (:mod:`evoskill.synth.conditionals`): after every cost level, a divide-and-conquer
-   step combines terms that are right on subsets of the examples with an enumerated predicate into
-   ``(text-if p a b)`` decision lists; accepted when no direct program of similar cost was found.
+1. **Type-directed pruning**: only components over the task's own types plus ``int``/``bool``; no parity
+   tests on text tasks (they split a few examples by luck); no top-level ``if`` in the enumeration
+   (conditionals are step 5's job).
+2. **Leaves**: the inputs ``x0..xn`` and constants from the task (:mod:`evoskill.synth.constants`): pieces
+   of the outputs no input contains, substrings common to all outputs or to one input across examples,
+   repeated input values (categories), delimiters, ``0..3, -1``, a common output length.
+3. **Lambdas**: for every function type a component takes (``(int -> int)``, ``(int -> bool)``,
+   ``(int, int -> int)``), bodies of cost <= 4 are enumerated over the lambda parameters as a separate
+   value space (the "examples" are the task's integers, or pairs of them), deduplicated by behaviour, and
+   compiled to Python functions. *Closures*: two-parameter bodies with the second parameter bound to a
+   cheap integer of the input (``(list-head x0)``, ``(list-len x0)``...) give one-parameter lambdas that
+   read the input, e.g. ``(lambda (a) (int-ne a (list-head x0)))``.
+4. **Bottom-up enumeration** (:mod:`evoskill.synth.enumerate`) by increasing cost (nodes, weighted by each
+   component's usage prior, :mod:`evoskill.synth.components`), with observational equivalence: one program
+   per distinct output vector per type, values evaluated on whole example vectors at once. The first
+   program equal to the wanted outputs is the cheapest one (the best bet to generalize from 2-3 examples).
+5. **Composed answers**, tried after every cost level: *joins* (the target as ``text-concat`` /
+   ``list-append`` of up to 4 known values, each a non-empty piece of every output: found by prefix
+   splitting and hash look-ups, far cheaper than enumerating the concatenation), and *conditionals*
+   (:mod:`evoskill.synth.conditionals`, EUSolver-style divide and conquer into decision lists). A composed
+   answer of cost ``c`` is accepted once every direct program of cost ``<= c - SLACK`` has been ruled out,
+   so direct programs win ties.
 
-Deterministic: the order of everything depends only on the task, the components and ``seed`` (``seed``
-rotates the order of components within a cost level); only the budget cut-off reads the clock.
-``max_programs`` bounds the number of programs evaluated, exactly.
+Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
+shuffles the order of equally weighted components within a cost level); only the budget cut-off reads
+the clock. ``max_programs`` bounds the number of candidate programs evaluated, exactly.
 
-Speed (``python benchmarks/search_speed.py``): the hot loop is ``tuple(map(fn, v0, v1))`` per candidate, a
-set lookup for observational equivalence, and the primitives themselves (text_concat, text_mid, text_find,
-text_substitute...). Expressions are only built for values that survive deduplication.
+Speed, measured with ``python benchmarks/search_speed.py --budget 3`` (one core, steady state on tasks the
+search does not solve): about 0.9 M programs/s overall, ~1.2-2 M/s on text tasks, ~0.4-0.5 M/s on list
+tasks (list values are tuples of tuples, and each list primitive copies). cProfile (``--profile``) hot
+spots: the body of ``Enumerator._apply`` itself (``tuple(map(fn, v0, v1))`` plus the ``seen`` lookup,
+~50% of the time), then the primitives (``text_before``/``text_after``/``str.find``, ``text_concat``,
+``int_of_text``), then ``accept`` (building the expression and the size caps, only for new values) and
+the joins/conditionals steps (~5%).
 """
 
 from __future__ import annotations
@@ -153,7 +164,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     n = len(examples)
     out_t = task.output_type
     target = tuple(_freeze(e.output, out_t) for e in examples)
-    # components by decreasing weight, then name (deterministic); the seed rotates equal-weight runs
+    # components by decreasing weight, then name (deterministic); a seed shuffles equal-weight runs
     comps.sort(key=lambda c: (-c.weight, c.name))
     if seed:
         rng = random.Random(seed)
