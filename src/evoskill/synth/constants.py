@@ -32,12 +32,29 @@ def _longest_shared(s: str, sources: Sequence[str], minlen: int) -> tuple[int, i
 
 
 def _gaps(s: str, sources: Sequence[str], minlen: int = 2) -> list[str]:
-    if not s:
-        return []
-    start, length = _longest_shared(s, sources, minlen)
-    if length < minlen:
-        return [s]
-    return _gaps(s[:start], sources, minlen) + _gaps(s[start + length:], sources, minlen)
+    """Pieces of ``s`` left after removing the longest substrings shared with a source, recursively.
+
+    A piece also comes with its neighbouring delimiter characters: in "Mr. Washington" from "George
+    Washington" the piece is "Mr." and the wanted constant is often "Mr. ".
+    """
+    out: list[str] = []
+
+    def go(lo: int, hi: int) -> None:
+        if lo >= hi:
+            return
+        start, length = _longest_shared(s[lo:hi], sources, minlen)
+        if length < minlen:
+            out.append(s[lo:hi])
+            if hi < len(s) and not s[hi].isalnum():
+                out.append(s[lo:hi + 1])
+            if lo > 0 and not s[lo - 1].isalnum():
+                out.append(s[lo - 1:hi])
+            return
+        go(lo, lo + start)
+        go(lo + start + length, hi)
+
+    go(0, len(s))
+    return out
 
 
 def _common_substrings(outs: Sequence[str]) -> list[str]:
@@ -77,7 +94,9 @@ def string_constants(examples: Sequence[Example]) -> list[str]:
         col = [e.inputs[i] for e in examples if isinstance(e.inputs[i], str)]
         counts = Counter(col)
         # categorical inputs: a value seen in several examples ("male", "morning") is worth testing for
-        ordered += sorted((v for v, c in counts.items() if c >= 2 and v), key=lambda v: (-counts[v], v))
+        # (short single words only: a long repeated text is more likely fixed context than a category)
+        ordered += sorted((v for v, c in counts.items() if c >= 2 and 0 < len(v) <= 12 and " " not in v),
+                          key=lambda v: (-counts[v], v))
         if len(set(col)) > 1:
             ordered += [s for s in _common_substrings(col) if len(s) >= 3]
     chars: dict[str, None] = {}

@@ -22,15 +22,15 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
    ``list-append`` of up to 4 known values, each a non-empty piece of every output: found by prefix
    splitting and hash look-ups, far cheaper than enumerating the concatenation), and *conditionals*
    (:mod:`evoskill.synth.conditionals`, EUSolver-style divide and conquer into decision lists). A composed
-   answer of cost ``c`` is accepted once every direct program of cost ``<= c - SLACK`` has been ruled out,
-   so direct programs win ties.
+   answer of cost ``c`` is accepted once every direct program of cost ``<= c - slack`` has been ruled out
+   (slack 3 for joins, 1 for conditionals, which overfit more easily).
 
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
 shuffles the order of equally weighted components within a cost level); only the budget cut-off reads
 the clock. ``max_programs`` bounds the number of candidate programs evaluated, exactly.
 
 Speed, measured with ``python benchmarks/search_speed.py --budget 3`` (one core, steady state on tasks the
-search does not solve): about 0.9 M programs/s overall, ~1.2-2 M/s on text tasks, ~0.4-0.5 M/s on list
+search does not solve): about 0.9 M programs/s overall, ~1.0-1.25 M/s on text tasks, ~0.4-0.5 M/s on list
 tasks (list values are tuples of tuples, and each list primitive copies). cProfile (``--profile``) hot
 spots: the body of ``Enumerator._apply`` itself (``tuple(map(fn, v0, v1))`` plus the ``seen`` lookup,
 ~50% of the time), then the primitives (``text_before``/``text_after``/``str.find``, ``text_concat``,
@@ -59,7 +59,8 @@ from .program import Call, Const, Expr, Lambda, Var, compile_program, ops, subst
 
 LAMBDA_MAX_COST = 4
 MAX_COST = 40
-SLACK = 3
+JOIN_SLACK = 3  # joins generalize well: take them early
+IF_SLACK = 1  # conditionals overfit more easily: let direct programs catch up first
 
 
 @dataclass
@@ -183,6 +184,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     joiner = _Joiner(en, out_t, target, comps)
     cond = Conditionals(n, target, IF_OPS[out_t]) if out_t in IF_OPS and n > 1 else None
     fallback: tuple[int, Expr] | None = None
+    slack = 0
     result: tuple[int, Expr] | None = min(direct, key=lambda ce: ce[0]) if direct else None
     try:
         for level in range(1, MAX_COST + 1):
@@ -192,16 +194,15 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
             en.step(level)
             joined = joiner.add_level(level)
             if joined is not None and (fallback is None or joined[0] < fallback[0]):
-                fallback = joined
+                fallback, slack = joined, JOIN_SLACK
             if cond is not None and level >= 2:
                 cond.add_terms(en.values_at(out_t, level) if level > 2 else en.values(out_t, level))
                 cond.add_preds(en.values_at("bool", level) if level > 2 else en.values("bool", level))
                 best = cond.solve()
                 if best is not None and (fallback is None or best[0] < fallback[0]):
-                    fallback = best
-            # a composed answer (join or conditional) is taken once direct programs of nearly its cost
-            # have been ruled out
-            if fallback is not None and fallback[0] <= level + SLACK:
+                    fallback, slack = best, IF_SLACK
+            # a composed answer is taken once direct programs of nearly its cost have been ruled out
+            if fallback is not None and fallback[0] <= level + slack:
                 result = fallback
                 break
     except Found as f:
