@@ -129,3 +129,12 @@ def test_proposer_in_sandbox(comps: list[Component]) -> None:
     assert att.solution.source == '(text-before x0 " ")'
     assert att.solution.entry == "firstname" and att.solution.uses == ("text-before",)
     assert "def firstname(x0: str) -> str" in att.solution.python
+
+
+def test_components_from_core_skill_folders() -> None:
+    from evoskill.core import skills_root
+    from evoskill.skill import Skill
+    skills = [Skill.load(d) for d in sorted(skills_root().iterdir())]
+    cs = components_from_skills(skills, include_core=False)
+    assert len(cs) == len(skills) == len(core_components())
+    assert [c.name for c in from_spec(to_spec(cs))] == [c.name for c in cs]

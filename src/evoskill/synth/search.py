@@ -265,6 +265,8 @@ class _Joiner:
         if isinstance(t, str):
             return p in t
         n = len(p)
+        if n > len(t) or p[0] not in t:
+            return False
         return any(t[i:i + n] == p for i in range(len(t) - n + 1))
 
     def add_level(self, level: int) -> tuple[int, Expr] | None:
@@ -274,7 +276,9 @@ class _Joiner:
         levels = [c for c in sorted(self.en.vecs.get(self.out_t, {})) if c <= level and c not in self.seen_levels]
         for c in levels:
             self.seen_levels.add(c)
-            for cost, vec, e in self.en.values_at(self.out_t, c):
+            for k, (cost, vec, e) in enumerate(self.en.values_at(self.out_t, c)):
+                if k % 20000 == 19999 and time.perf_counter() > self.en.deadline:
+                    raise Stop()
                 # a piece must be non-empty in every example: a piece that vanishes on some example is
                 # almost always a coincidence that does not generalize
                 if all(vec) and all(self._inside(p, t) for p, t in zip(vec, self.target, strict=True)):
