@@ -7,9 +7,13 @@ for that type (observational equivalence), or when a value exceeds the size caps
 tuples so that vectors hash. A lambda argument is a vector of the same function repeated, so higher-order
 components need no special case.
 
+Commutative primitives are evaluated once per unordered pair. Once ``max_values`` values are stored or
+the process's peak memory passes ``max_memory_mb``, new values are only compared with the target.
+``max_programs`` is exact: inner loops are sliced to the remaining count.
+
 Hot spots (cProfile on strings-sygus): the inner ``tuple(map(fn, ...))`` calls and the primitives
-themselves (``text_concat``, ``text_find``, ``text_mid``...), then the ``seen`` set lookups. Expressions
-are only built for programs that survive deduplication.
+themselves (``text_before``/``text_after`` and ``str.find``, ``text_concat``...), then the ``seen`` dict
+lookups. Expressions are only built for programs that survive deduplication.
 """
 
 from __future__ import annotations
