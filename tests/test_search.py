@@ -35,7 +35,8 @@ def _passes(task: Task, source: str, comps: list[Component], held_out: bool = Fa
 @pytest.mark.parametrize("spec,name", [
     ("strings-sygus", "firstname"), ("strings-sygus", "lastname"), ("strings-sygus", "phone-1"),
     ("strings-sygus", "dr-name"), ("strings-new", "negativeInParentheses"),
-    ("lists-rule", "c006_1"), ("lists-rule", "c010_1"), ("lists-rule", "c120_1"),
+    ("lists-rule", "c006_1"), ("lists-rule", "c010_1"), ("lists-rule", "c038_1"), ("lists-rule", "c071_1"),
+    ("lists-rule", "c092_1"),
 ])
 def test_solves_small_real_tasks(spec: str, name: str, comps: list[Component]) -> None:
     task = _task(spec, name)
