@@ -159,8 +159,9 @@ class Run:
         admission = (True, "admitted")
         try:
             attempt = self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
-            if (attempt.solved and attempt.solution is not None and self.config.learning and self.learner
-                    and self.config.cross_validate):
+            # Cross-validation re-runs the search; model-written solutions are judged by their tests alone.
+            if (attempt.solved and attempt.solution is not None and attempt.solution.kind == "program"
+                    and self.config.learning and self.learner and self.config.cross_validate):
                 admission = self.learner.admit(task.for_solver(), attempt.solution, self.proposer,
                                                self.config.budget_seconds, seed=seed)
         except Exception as exc:  # a proposer failure is recorded against the task, never ends the run

