@@ -297,7 +297,9 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
         items = list(current.values())
         programs = [to_stitch(it.program, it.arity, table) for it in items]
         try:
-            result = stitch_core.compress(programs, iterations=1, max_arity=arity)
+            # Our programs are first-order calls: no partial applications in bodies or arguments.
+            result = stitch_core.compress(programs, iterations=1, max_arity=arity, no_curried_bodies=True,
+                                          no_curried_metavars=True)
         except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
             break
         cand = _candidate(result, items, table, sigs, min_uses, names) if result.abstractions else None
