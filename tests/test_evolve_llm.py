@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from evoskill.session import install_core
 from evoskill.synth.hybrid import HybridProposer
 from evoskill.synth.llm import LLMProposer
 from evoskill.synth.search import SearchProposer
-from evoskill.tasks import task_from_dict
+from evoskill.tasks import Example, task_from_dict
 from evoskill.testing import ScriptedModel
 
 REVERSE = task_from_dict({
@@ -112,3 +113,24 @@ def test_evolve_cli_with_the_real_local_model(tmp_path: Path) -> None:
     if report["solved"]:  # whatever the tiny model wrote passed the examples in the sandbox
         lib = Library(tmp_path / "run" / "library", create=False)
         assert any(rec.kind == "solution" for rec in lib.list())
+
+
+def test_model_written_skill_becomes_a_search_building_block(library: Library, tmp_path: Path) -> None:
+    model = ScriptedModel([GOOD, '{"name": "reverse-word-order", "description": "Reverse the order of words."}'])
+    run_with(model, library, tmp_path, "llm")
+    model.assert_complete()
+    shout = task_from_dict({"name": "shout-reversed", "description": "words reversed, in capitals",
+                            "examples": [{"inputs": ["a b c"], "output": "C B A"},
+                                         {"inputs": ["hello big world"], "output": "WORLD BIG HELLO"}]})
+    with Sandbox(workers=1, readable=[library.root]) as sandbox:
+        learner = Learner(library, sandbox)
+        comp = next(c for c in learner.components() if c.name == "reverse-word-order")
+        assert comp.script is not None
+        with pytest.raises(RuntimeError, match="only inside the sandbox"):
+            comp.fn("a b")  # model-written code never runs in the host process
+        attempt = SearchProposer(sandbox, learner.components, max_programs=20000).propose(shout, budget_seconds=20)
+        assert attempt.solved and attempt.solution is not None
+        assert "reverse-word-order" in attempt.solution.uses
+        unseen = replace(shout, held_out=(Example(("x y z",), "Z Y X"),))
+        verdict = learner.check_held_out(attempt.solution, unseen)  # evaluated in the sandbox
+        assert verdict.passed and verdict.total == 1

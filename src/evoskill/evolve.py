@@ -203,7 +203,7 @@ class Run:
                     p["new_skills"] = p.get("new_skills", 0) + 1
                 else:
                     p["not_admitted"] = p.get("not_admitted", 0) + (0 if admitted else 1)
-                self.learner.record_uses(sol)
+                self.learner.record_uses(sol, admitted)
         else:
             res.error = next((str(e.get("error")) for e in attempt.log if isinstance(e, dict) and e.get("error")),
                              None)

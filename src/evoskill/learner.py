@@ -118,10 +118,11 @@ class Learner:
         skill = getattr(result, "name", None) if getattr(result, "ok", True) else None
         return skill, str(getattr(result, "reason", "") or ("stored" if skill else "rejected"))
 
-    def record_uses(self, sol: Solution) -> None:
+    def record_uses(self, sol: Solution, success: bool = True) -> None:
+        """Count a use of every skill the solution calls; ``success`` is False for an overfit-looking one."""
         for name in sol.uses:
             try:
-                self.library.record_use(name, True)
+                self.library.record_use(name, success)
             except Exception:  # a skill merged away meanwhile: statistics are best effort
                 continue
         self.invalidate()

@@ -11,6 +11,14 @@ Usage prior (DreamCoder/Probe-style): each component has a ``weight`` ``w = (suc
 ``clamp(1 + round(-log2(2 w)), 1, 3)``: unused or successful skills cost 1 node, skills that are used often
 but rarely lead to a solution cost 2-3, so they are tried later. Within one cost level the search tries
 components by decreasing weight, so heavily and successfully used skills are tried first.
+A use is a solution that calls the skill; it is a success when that solution also passed cross-validation
+on its own examples (:meth:`evoskill.learner.Learner.admit`), a failure when it looked overfit. A learned
+skill that no solution has used yet costs at least ``UNPROVEN_COST`` (2) nodes: learned shortcuts are
+plentiful and some encode overfit solutions, so a shortcut becomes as cheap as a primitive only once
+another task has used it.
+
+Model-written Python skills (no ``evoskill-program``) are components too: in the host they are a stub
+that refuses to run; :func:`from_spec`, inside the sandboxed search worker, imports their script.
 
 :func:`to_spec` / :func:`from_spec` give a plain-JSON form of a component set, so that the host can send it
 to a sandboxed worker (primitives travel by name, learned skills by program text).
@@ -27,6 +35,27 @@ from .primitives import FUNCTIONS, PRIMITIVES, parse_signature
 from .program import Expr, compile_program, ops, parse, to_sexpr
 
 LEARNED_KINDS = ("solution", "abstraction")
+#: A learned skill no other solution has used yet costs this many nodes: a shortcut must earn its price.
+UNPROVEN_COST = 2
+
+
+def _sandbox_only(name: str) -> Callable[..., Any]:
+    def refuse(*_args: Any) -> Any:
+        raise RuntimeError(f"{name} is model-written Python: it runs only inside the sandbox")
+    return refuse
+
+
+def load_script_function(path: str, function: str) -> Callable[..., Any]:
+    """Import a Python skill's entry point from its script (call this only inside the sandbox)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"evoskill_component_{function}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn: Callable[..., Any] = getattr(module, function)
+    return fn
 
 
 @dataclass(frozen=True)
@@ -40,6 +69,8 @@ class Component:
     kind: str = "primitive"
     weight: float = 0.5
     program: Expr | None = None
+    uses: int = 0
+    script: str | None = None
 
     @property
     def arity(self) -> int:
@@ -49,7 +80,10 @@ class Component:
     def cost(self) -> int:
         """Search cost in nodes, from the usage prior (see the module docstring)."""
         w = min(max(self.weight, 1e-6), 1.0)
-        return min(3, max(1, 1 + round(-math.log2(2 * w))))
+        base = min(3, max(1, 1 + round(-math.log2(2 * w))))
+        if self.kind in LEARNED_KINDS and self.uses == 0:
+            return max(base, UNPROVEN_COST)
+        return base
 
     @property
     def signature(self) -> str:
@@ -84,11 +118,11 @@ def core_components(stats: Mapping[str, Any] | None = None) -> list[Component]:
 
 
 def _learned(name: str, signature: str, program: str, kind: str, weight: float,
-             functions: Mapping[str, Callable[..., Any]]) -> Component:
+             functions: Mapping[str, Callable[..., Any]], uses: int = 0) -> Component:
     args, ret = parse_signature(signature)
     expr = parse(program)
     fn = compile_program(expr, len(args), functions)
-    return Component(name, args, ret, fn, kind, weight, expr)
+    return Component(name, args, ret, fn, kind, weight, expr, uses)
 
 
 def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | None = None, *,
@@ -101,13 +135,14 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
     primitives that the given skills do not already name.
     """
     comps: dict[str, Component] = {}
-    pending: list[tuple[str, str, str, str, float]] = []
+    pending: list[tuple[str, str, str, str, float, int]] = []
     for sk in skills:
         meta = dict(getattr(getattr(sk, "manifest", None), "metadata", None) or {})
         name = str(getattr(sk, "name", ""))
         kind = meta.get("evoskill-kind", "")
         sig = meta.get("evoskill-signature", "")
-        weight = prior_weight(*_stat(stats, name))
+        uses, successes = _stat(stats, name)
+        weight = prior_weight(uses, successes)
         if kind == "primitive" and name in FUNCTIONS:
             try:
                 args, ret = parse_signature(sig) if sig else (None, None)
@@ -117,7 +152,16 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
                 continue
             comps[name] = Component(name, args, ret, FUNCTIONS[name], "primitive", weight)
         elif kind in LEARNED_KINDS and meta.get("evoskill-program") and sig:
-            pending.append((name, sig, meta["evoskill-program"], kind, weight))
+            pending.append((name, sig, meta["evoskill-program"], kind, weight, uses))
+        elif kind in LEARNED_KINDS and sig and getattr(sk, "entry_point", None):
+            # Model-written Python: never imported here, only inside the sandboxed search worker.
+            try:
+                args, ret = parse_signature(sig)
+            except ValueError:
+                continue
+            script, func = sk.entry_point
+            comps[name] = Component(name, args, ret, _sandbox_only(name), kind, weight, None, uses,
+                                    f"{script}:{func}")
     if include_core:
         for c in core_components(stats):
             comps.setdefault(c.name, c)
@@ -125,13 +169,13 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
     return list(comps.values())
 
 
-def _resolve(comps: dict[str, Component], pending: list[tuple[str, str, str, str, float]]) -> None:
+def _resolve(comps: dict[str, Component], pending: list[tuple[str, str, str, str, float, int]]) -> None:
     """Compile learned skills once everything they call is loaded (repeat until no progress)."""
     while pending:
         progress = False
         rest = []
         for item in pending:
-            name, sig, program, kind, weight = item
+            name, sig, program, kind, weight, uses = item
             try:
                 needed = set(ops(parse(program)))
             except Exception:
@@ -141,7 +185,7 @@ def _resolve(comps: dict[str, Component], pending: list[tuple[str, str, str, str
                 rest.append(item)
                 continue
             try:
-                comps[name] = _learned(name, sig, program, kind, weight, {k: c.fn for k, c in comps.items()})
+                comps[name] = _learned(name, sig, program, kind, weight, {k: c.fn for k, c in comps.items()}, uses)
             except Exception:
                 pass
             progress = True
@@ -154,9 +198,12 @@ def to_spec(components: Iterable[Component]) -> list[dict[str, Any]]:
     """Plain JSON: primitives by name, learned components with their program (in the given order)."""
     out = []
     for c in components:
-        d: dict[str, Any] = {"name": c.name, "signature": c.signature, "kind": c.kind, "weight": c.weight}
+        d: dict[str, Any] = {"name": c.name, "signature": c.signature, "kind": c.kind, "weight": c.weight,
+                             "uses": c.uses}
         if c.program is not None:
             d["program"] = to_sexpr(c.program)
+        if c.script is not None:
+            d["script"] = c.script
         out.append(d)
     return out
 
@@ -170,8 +217,19 @@ def from_spec(spec: Iterable[Mapping[str, Any]]) -> list[Component]:
         name = str(d["name"])
         order.append(name)
         weight = float(d.get("weight", 0.5))
+        uses = int(d.get("uses", 0))
         if d.get("program"):
-            pending.append((name, str(d["signature"]), str(d["program"]), str(d.get("kind", "solution")), weight))
+            pending.append((name, str(d["signature"]), str(d["program"]), str(d.get("kind", "solution")), weight,
+                            uses))
+        elif d.get("script"):
+            path, _, func = str(d["script"]).rpartition(":")
+            try:
+                args, ret = parse_signature(str(d["signature"]))
+                fn = load_script_function(path, func)
+            except Exception:  # a broken Python skill is left out of the search, not fatal
+                continue
+            comps[name] = Component(name, args, ret, fn, str(d.get("kind", "solution")), weight, None, uses,
+                                    str(d["script"]))
         elif name in FUNCTIONS:
             args, ret = parse_signature(str(d["signature"]))
             comps[name] = Component(name, args, ret, FUNCTIONS[name], "primitive", weight)

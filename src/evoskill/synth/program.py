@@ -153,7 +153,7 @@ def _parse_at(toks: list[tuple[str, str]], i: int) -> tuple[Expr, int]:
         if j >= len(toks) or toks[j][0] != "close":
             raise ParseError("unclosed lambda")
         return Lambda(tuple(params), body), j + 1
-    args = []
+    args: list[Expr] = []
     while True:
         if j >= len(toks):
             raise ParseError(f"unclosed call of {op}", fix="check the parentheses")
