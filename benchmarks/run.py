@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--library", default=None, help="for `new`: the evolved library to freeze")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="only the first N tasks of each set")
+    p.add_argument("--out", default=str(RESULTS), help="results folder (default: benchmarks/results)")
     a = p.parse_args(argv)
-    out = RESULTS / f"{a.suite}-{a.proposer}"
+    results = Path(a.out)
+    out = results / f"{a.suite}-{a.proposer}"
     out.mkdir(parents=True, exist_ok=True)
     sl = f"[:{a.limit}]" if a.limit else ""
     kw: dict[str, Any] = {"proposer": a.proposer, "model": a.model, "workers": a.workers}
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                             evolve(f"strings-sygus{sl}", out / "no-learning", budget=b, learning=False, **kw)))
     elif a.suite == "new":
         b = a.budget or 30
-        lib = Path(a.library) if a.library else RESULTS / "sygus-search" / "learning" / "library"
+        lib = Path(a.library) if a.library else results / f"sygus-{a.proposer}" / "learning" / "library"
         if not lib.exists():
             raise SystemExit(f"no evolved library at {lib}: run `python benchmarks/run.py sygus` first")
         frozen = out / "frozen-library"
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/run.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
     text = table(rows, command)
     print(text)
-    with open(RESULTS / "results.md", "a", encoding="utf-8") as f:
+    with open(results / "results.md", "a", encoding="utf-8") as f:
         f.write("\n" + text)
     (out / "summary.json").write_text(json.dumps(rows, indent=1))
     return 0

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     step("3. run a skill in the sandbox", "run", "text-upper", "hello, skills")
     step(f"4. evolve on {a.tasks}: {a.rounds} rounds, {a.budget:g} s per task", "evolve", a.tasks,
          "--rounds", str(a.rounds), "--budget", str(a.budget), "--run-dir", str(root / "run"))
-    step("5. what was learned", "list", "--kind", "solution")
+    step("5. abstractions learned by compression (evoskill list --kind solution shows the rest)", "list", "--kind",
+         "abstraction")
     console.print(f"\nLearning curve: {root / 'run' / 'curve.png'}   report: {root / 'run' / 'report.json'}")
     return 0
 
