@@ -55,7 +55,9 @@ def summary(label: str, report: dict[str, Any]) -> dict[str, Any]:
     solved_secs = [t["seconds"] for t in report["per_task"] if t["solved"]]
     last = rounds[-1]
     tokens = sum(m["tokens_in"] + m["tokens_out"] for m in rounds)
-    return {"run": label, "tasks": report["tasks"], "solved": report["solved"], "generalized": report["generalized"],
+    cfg = report["config"]
+    proposer = cfg["proposer"] + (f" ({cfg['model']})" if cfg.get("model") else "")
+    return {"run": label, "proposer": proposer, "budget": cfg["budget_seconds"], "tasks": report["tasks"], "solved": report["solved"], "generalized": report["generalized"],
             "per_round_generalized": [m["generalized"] for m in rounds],
             "median_s_per_solved": sorted(solved_secs)[len(solved_secs) // 2] if solved_secs else None,
             "tokens_per_solved": round(tokens / report["solved"]) if report["solved"] else None,
@@ -63,12 +65,13 @@ def summary(label: str, report: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(rows: list[dict[str, Any]], command: str) -> str:
-    head = "| run | solved | generalized | generalized per round | median s / solved | tokens / solved | learned skills |"
-    lines = [f"Command: `{command}` ({time.strftime('%Y-%m-%d')})", "", head, "|" + "---|" * 7]
+    head = ("| run | proposer | s/task | solved | generalized | generalized per round | median s / solved "
+            "| tokens / solved | learned skills |")
+    lines = [f"Command: `{command}` ({time.strftime('%Y-%m-%d')})", "", head, "|" + "---|" * 9]
     for r in rows:
         med = "-" if r["median_s_per_solved"] is None else f"{r['median_s_per_solved']:.2f}"
         tok = "-" if r["tokens_per_solved"] is None else str(r["tokens_per_solved"])
-        lines.append(f"| {r['run']} | {r['solved']}/{r['tasks']} | {r['generalized']}/{r['tasks']} | "
+        lines.append(f"| {r['run']} | {r['proposer']} | {r['budget']:g} | {r['solved']}/{r['tasks']} | {r['generalized']}/{r['tasks']} | "
                      f"{' → '.join(map(str, r['per_round_generalized']))} | {med} | {tok} | {r['learned_skills']} |")
     return "\n".join(lines) + "\n"
 
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--limit", type=int, default=None, help="only the first N tasks of each set")
     p.add_argument("--out", default=str(RESULTS), help="results folder (default: benchmarks/results)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="skip the comparison run (--no-learning for sygus, built-in skills only for new)")
     a = p.parse_args(argv)
     results = Path(a.out)
     out = results / f"{a.suite}-{a.proposer}"
@@ -93,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.suite == "sygus":
         b = a.budget or 30
         rows.append(summary("strings-sygus, learning", evolve(f"strings-sygus{sl}", out / "learning", budget=b, **kw)))
-        rows.append(summary("strings-sygus, --no-learning",
-                            evolve(f"strings-sygus{sl}", out / "no-learning", budget=b, learning=False, **kw)))
+        if not a.no_baseline:
+            rows.append(summary("strings-sygus, --no-learning",
+                                evolve(f"strings-sygus{sl}", out / "no-learning", budget=b, learning=False, **kw)))
     elif a.suite == "new":
         b = a.budget or 30
         lib = Path(a.library) if a.library else results / f"sygus-{a.proposer}" / "learning" / "library"
@@ -107,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(summary("strings-new, sygus library frozen",
                             evolve(f"strings-new{sl}", out / "frozen", budget=b, learning=False, fresh=False,
                                    library=frozen, **kw)))
-        rows.append(summary("strings-new, built-in skills only",
-                            evolve(f"strings-new{sl}", out / "core-only", budget=b, learning=False, **kw)))
+        if not a.no_baseline:
+            rows.append(summary("strings-new, built-in skills only",
+                                evolve(f"strings-new{sl}", out / "core-only", budget=b, learning=False, **kw)))
     elif a.suite == "lists":
         b = a.budget or 10
         rows.append(summary("lists-rule, 3 rounds, learning",
