@@ -20,4 +20,4 @@ def test_benchmark_script_smoke(tmp_path: Path) -> None:
         assert row["tasks"] == 4 and 0 <= row["generalized"] <= row["solved"] <= 4
         assert len(row["per_round_generalized"]) == 2
     assert sum(row["solved"] for row in rows) >= 6  # the easy head of each set is solved even at 0.5 s
-    assert "| run | solved |" in (tmp_path / "results.md").read_text()
+    assert "| run | proposer | s/task | solved |" in (tmp_path / "results.md").read_text()
