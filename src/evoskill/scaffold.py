@@ -9,23 +9,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .skill import NAME_RE, SkillManifest, render_skill_md
-
-_MAIN = '''
-
-def main(argv: list[str]) -> None:
-    """Command line: each argument is a JSON value (a bare word is a string); prints the JSON result."""
-    args = []
-    for raw in argv:
-        try:
-            args.append(json.loads(raw))
-        except json.JSONDecodeError:
-            args.append(raw)
-    print(json.dumps({func}(*args)))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
-'''
+from .synth.program import cli_main
 
 _STUB = '''def {func}(text: str) -> str:
     """{description}"""
@@ -76,7 +60,7 @@ def new_skill(name: str, dest: Path, *, source_file: Path | None = None, descrip
     header = f'"""{description}"""\n\nfrom __future__ import annotations\n\nimport json\nimport sys\n'
     if "from __future__" in code:
         code = "\n".join(line for line in code.splitlines() if not line.startswith("from __future__"))
-    script = header + "\n" + code.rstrip() + "\n" + _MAIN.replace("{func}", func)
+    script = header + "\n" + code.rstrip() + "\n" + cli_main(func)
     manifest = SkillManifest(
         name=name, description=description, license="Apache-2.0",
         metadata={"evoskill-version": "1", "evoskill-kind": "solution", "evoskill-trust": "imported",

@@ -238,7 +238,7 @@ def _skill(name: str) -> Callable[..., Any]:
 
 '''
 
-_MAIN = '''
+_MAIN_TEMPLATE = '''
 
 def main(argv: list[str]) -> None:
     """Command line: each argument is a JSON value (a bare word is a string); prints the JSON result."""
@@ -254,6 +254,11 @@ def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     main(sys.argv[1:])
 '''
+
+
+def cli_main(entry: str) -> str:
+    """The ``main`` that makes a skill script runnable: JSON arguments in, the JSON result of ``entry`` out."""
+    return _MAIN_TEMPLATE.replace("{entry}", entry)
 
 
 def py_type(t: str) -> str:
@@ -276,5 +281,5 @@ def to_module(e: Expr, entry: str, arg_types: tuple[str, ...], return_type: str,
     body += ["", "", f"def {entry}({params}) -> {py_type(return_type)}:",
              f'    """{doc.strip()}"""',
              f"    return {to_python(e)}  # type: ignore[no-any-return]",
-             _MAIN.replace("{entry}", entry).rstrip()]
+             cli_main(entry).rstrip()]
     return "\n".join(lines + body) + "\n"
