@@ -1,8 +1,8 @@
 """The evolution loop: attempt tasks in parallel batches, verify, distill, compress, curate, measure.
 
-One round attempts every task not yet solved. Tasks go out in batches of ``workers``; each proposer call
-runs inside a sandboxed worker. Between batches each success is distilled into a skill (verified in the
-sandbox before it is stored), so later batches can build on it. After a round, library learning looks for
+One round attempts every task not yet solved. ``workers`` tasks are in flight at once, each proposer call
+inside a sandboxed worker; as each finishes, its success is distilled into a skill (verified in the sandbox
+before it is stored) and the next task goes out, so later tasks build on what was just learned. After a round, library learning looks for
 shared structure (:mod:`evoskill.compress`) and curation merges duplicates and retires failing skills
 (:mod:`evoskill.curate`). Held-out examples are used for one thing only: measuring ``generalized``.
 
@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -137,22 +138,37 @@ class Run:
             todo = [t for t in self.tasks
                     if not self.state.per_task[t.name].solved and t.name not in self.state.done_in_round]
             self.listener("start", r, len(todo))
-            for start in range(0, len(todo), max(1, cfg.workers)):
-                batch = todo[start:start + max(1, cfg.workers)]
-                self._attempt_batch(r, batch, t0)
+            self._attempt_all(r, todo, t0)
             metrics = self._finish_round(r, time.monotonic() - t0)
             self.listener("round", r, metrics)
         return self.report()
 
-    def _attempt_batch(self, r: int, batch: list[Task], t0: float) -> None:
+    def _attempt_all(self, r: int, todo: list[Task], t0: float) -> None:
+        """Keep ``workers`` attempts in flight; record each as it finishes, then start the next task.
+
+        A batch is the window of tasks in flight: the library is updated (distill, checkpoint) after every
+        finished task, so the next task out already sees what was just learned, and a slow task never holds
+        the other workers back.
+        """
         seed = self.config.seed * 1000 + r
-        with ThreadPoolExecutor(max_workers=len(batch)) as pool:
-            results = list(pool.map(lambda t: self._attempt(t, seed), batch))
-        for task, (attempt, admission) in zip(batch, results, strict=True):
-            self._record(r, task, attempt, admission)
-            self.state.partial["seconds"] = time.monotonic() - t0
-            self._checkpoint()
-            self.listener("task", task.name, attempt)
+        order = {t.name: i for i, t in enumerate(todo)}
+        queue = iter(todo)
+        with ThreadPoolExecutor(max_workers=max(1, self.config.workers)) as pool:
+            in_flight: dict[Future[tuple[Attempt, tuple[bool, str]]], Task] = {}
+            for task in islice(queue, max(1, self.config.workers)):
+                in_flight[pool.submit(self._attempt, task, seed)] = task
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: order[in_flight[f].name]):
+                    task = in_flight.pop(fut)
+                    attempt, admission = fut.result()
+                    self._record(r, task, attempt, admission)
+                    self.state.partial["seconds"] = time.monotonic() - t0
+                    self._checkpoint()
+                    self.listener("task", task.name, attempt)
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        in_flight[pool.submit(self._attempt, nxt, seed)] = nxt
 
     def _attempt(self, task: Task, seed: int) -> tuple[Attempt, tuple[bool, str]]:
         """Propose (in a worker thread); for a success that may be learned, also cross-validate it."""
@@ -162,8 +178,10 @@ class Run:
             # Cross-validation re-runs the search; model-written solutions are judged by their tests alone.
             if (attempt.solved and attempt.solution is not None and attempt.solution.kind == "program"
                     and self.config.learning and self.learner and self.config.cross_validate):
+                # Dropping an example makes a search easier: three times the original time is plenty.
+                fold_budget = min(self.config.budget_seconds, max(2.0, 3 * attempt.seconds))
                 admission = self.learner.admit(task.for_solver(), attempt.solution, self.proposer,
-                                               self.config.budget_seconds, seed=seed)
+                                               fold_budget, seed=seed)
         except Exception as exc:  # a proposer failure is recorded against the task, never ends the run
             attempt = Attempt(task=task.name, proposer=self.proposer.name,
                               log=[{"error": f"{type(exc).__name__}: {exc}"}])
