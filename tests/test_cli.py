@@ -152,3 +152,26 @@ def test_every_built_in_skill_passes_its_tests_in_the_sandbox(tmp_path: Path) ->
     rows = json.loads(r.stdout)
     assert len(rows) >= 60 and r.returncode == 0
     assert all(row["passed"] for row in rows), [row for row in rows if not row["passed"]]
+
+
+def test_keys_set_list_remove(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    r = subprocess.run([*EVOSKILL, "keys", "set", "openai"], input="sk-test-123\n", capture_output=True, text=True,
+                       env={**os.environ, **env}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    stored = tmp_path / "cfg" / "evoskill" / "keys.json"
+    assert stored.stat().st_mode & 0o777 == 0o600 and "sk-test-123" in stored.read_text()
+    assert "openai" in evo("keys", "list", env=env).stdout
+    assert evo("keys", "remove", "openai", env=env).returncode == 0
+    assert "openai" not in evo("keys", "list", env=env).stdout
+
+
+def test_missing_key_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "OPENAI_API_KEY": ""}
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps([{"name": "t", "examples": [{"inputs": ["a"], "output": "A"}]}]))
+    r = evo("evolve", str(f), "--proposer", "llm", "--model", "openai:gpt-4.1-mini", "--fresh-library",
+            "--run-dir", str(tmp_path / "run"), env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "evoskill keys set openai" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()  # nothing written before the model was found

@@ -53,26 +53,33 @@ def open_library(path: str | None, *, fresh_in: Path | None = None) -> Library:
     return lib
 
 
-def make_proposer(kind: str, model_id: str | None, sandbox: Sandbox, learner: Learner, *,
-                  max_programs: int | None = None) -> tuple[Proposer, Any]:
-    """The proposer for ``--proposer``; returns it and the model (or None)."""
+def load_model(kind: str, model_id: str | None) -> Any:
+    """The model for ``--proposer llm|hybrid`` (None for search), loaded before anything is written."""
+    if kind == "search":
+        return None
+    if not model_id:
+        raise UserError(f"--proposer {kind} needs a model", fix="add --model local:smollm2 (or openai:..., anthropic:...)")
+    from .models import get_model
+
+    return get_model(model_id)
+
+
+def make_proposer(kind: str, model: Any, sandbox: Sandbox, learner: Learner, *,
+                  max_programs: int | None = None) -> Proposer:
+    """The proposer for ``--proposer`` (``model`` from :func:`load_model`)."""
     from .synth.search import SearchProposer
 
     search = SearchProposer(sandbox, learner.components, max_programs=max_programs)
     if kind == "search":
-        return search, None
-    if not model_id:
-        raise UserError(f"--proposer {kind} needs a model", fix="add --model local:smollm2 (or openai:..., anthropic:...)")
-    from .models import get_model
+        return search
     from .synth.llm import LLMProposer
 
-    model = get_model(model_id)
     llm = LLMProposer(model, sandbox, learner.library)
     if kind == "llm":
-        return llm, model
+        return llm
     from .synth.hybrid import HybridProposer
 
-    return HybridProposer(search, llm), model
+    return HybridProposer(search, llm)
 
 
 @contextmanager
@@ -109,6 +116,9 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
     if not tasks:
         raise UserError("no tasks to attempt", fix="name a task file or a bundled set (evoskill benchmarks)")
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if (run_dir / "state.json").exists() and not args.resume:
+        raise UserError(f"{run_dir} already holds a run", fix="pass --resume to continue it, or choose another --run-dir")
+    model = load_model(args.proposer, args.model)
     fresh = run_dir if getattr(args, "fresh_library", False) else None
     library = open_library(args.library, fresh_in=fresh)
     config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
@@ -117,10 +127,8 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
                     output_bytes=4_000_000)
     with Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox:
-        learner = Learner(library, sandbox)
-        proposer, model = make_proposer(config.proposer, config.model, sandbox, learner,
-                                        max_programs=config.max_programs)
-        learner.model = model
+        learner = Learner(library, sandbox, model=model)
+        proposer = make_proposer(config.proposer, model, sandbox, learner, max_programs=config.max_programs)
         with _progress(console, len(tasks)) as bar:
             solved = {"n": 0}
 
@@ -154,12 +162,12 @@ def _first_task(spec: str) -> Task:
 def run_solve(args: Namespace) -> dict[str, Any]:
     """``evoskill solve``: one task with the current library; prints the program and (with --save) the skill."""
     task = _first_task(args.taskfile)
+    model = load_model(args.proposer, args.model)
     library = open_library(args.library)
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096)
     with Sandbox(workers=1, limits=limits, readable=[library.root]) as sandbox:
-        learner = Learner(library, sandbox)
-        proposer, model = make_proposer(args.proposer, args.model, sandbox, learner, max_programs=args.max_programs)
-        learner.model = model
+        learner = Learner(library, sandbox, model=model)
+        proposer = make_proposer(args.proposer, model, sandbox, learner, max_programs=args.max_programs)
         attempt = proposer.propose(task.for_solver(), budget_seconds=args.budget, seed=args.seed)
         result: dict[str, Any] = {"task": task.name, "solved": attempt.solved, "programs_tried": attempt.programs_tried,
                                   "seconds": round(attempt.seconds, 3), "program": None, "python": None, "skill": None}
