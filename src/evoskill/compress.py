@@ -125,26 +125,31 @@ class Interner:
         return symbol in self._values
 
 
-def to_stitch(e: Expr, arity: int, table: Interner) -> str:
-    """The Stitch s-expression of a program of ``arity`` inputs."""
-    env = [input_name(i) for i in range(arity)]
-    inner = _to_stitch(e, env, table)
-    return "(lam " * arity + inner + ")" * arity
+def to_stitch(e: Expr, arity: int, table: Interner, tag: str = "") -> str:
+    """The Stitch s-expression of a program of ``arity`` inputs.
+
+    Inputs become symbols private to the program (``%<tag>x0``): with a distinct ``tag`` per program, no
+    abstraction can capture an input, so abstractions are closed terms over their holes. Our lambdas
+    become ``lam`` with de Bruijn variables.
+    """
+    return _to_stitch(e, [], table, {input_name(i): f"%{tag}x{i}" for i in range(arity)})
 
 
-def _to_stitch(e: Expr, env: list[str], table: Interner) -> str:
+def _to_stitch(e: Expr, env: list[str], table: Interner, inputs: Mapping[str, str]) -> str:
     if isinstance(e, Var):
-        if e.name not in env:
-            raise ValueError(f"free variable {e.name}")
-        return f"${env[::-1].index(e.name)}"
+        if e.name in env:
+            return f"${env[::-1].index(e.name)}"
+        if e.name in inputs:
+            return inputs[e.name]
+        raise ValueError(f"free variable {e.name}")
     if isinstance(e, Const):
         return table.symbol(e.value)
     if isinstance(e, Lambda):
-        body = _to_stitch(e.body, env + list(e.params), table)
+        body = _to_stitch(e.body, env + list(e.params), table, inputs)
         return "(lam " * len(e.params) + body + ")" * len(e.params)
     if not e.args:
         return f"({e.op})"
-    return "(" + " ".join([e.op, *(_to_stitch(a, env, table) for a in e.args)]) + ")"
+    return "(" + " ".join([e.op, *(_to_stitch(a, env, table, inputs) for a in e.args)]) + ")"
 
 
 SExp = str | list[Any]
@@ -167,16 +172,11 @@ def from_stitch(text: str, arity: int, table: Interner, abstractions: Mapping[st
                 *, hole_prefix: str = "x", lambda_prefix: str = "v") -> Expr:
     """Our program for a Stitch expression; ``abstractions`` maps Stitch names (``fn_0``) to skill names.
 
-    With ``arity`` inputs the expression must start with that many ``lam``. Holes ``#i`` become inputs
-    ``x<i>`` (abstraction bodies). Raises ValueError on anything our language cannot express.
+    Input symbols ``%<tag>x<i>`` become inputs ``x<i>`` (only ``i < arity``: an abstraction body, read with
+    ``arity=0``, may not mention a program's input); holes ``#i`` become ``x<i>``. Raises ValueError on
+    anything our language cannot express.
     """
-    sexp = _read(text)
-    for _ in range(arity):
-        if not (isinstance(sexp, list) and len(sexp) == 2 and sexp[0] == "lam"):
-            raise ValueError("missing input lambda")
-        sexp = sexp[1]
-    env = [input_name(i) for i in range(arity)]
-    return _from(sexp, env, table, dict(abstractions or {}), lambda_prefix, hole_prefix, arity)
+    return _from(_read(text), [], table, dict(abstractions or {}), lambda_prefix, hole_prefix, arity)
 
 
 def _from(s: SExp, env: list[str], table: Interner, abstractions: dict[str, str], lp: str, hp: str,
@@ -189,13 +189,18 @@ def _from(s: SExp, env: list[str], table: Interner, abstractions: dict[str, str]
             return Var(env[len(env) - 1 - i])
         if s.startswith("#"):
             return Var(f"{hp}{int(s[1:])}")
+        if s.startswith("%"):
+            i = int(s.rpartition("x")[2])
+            if i >= arity:
+                raise ValueError("an abstraction may not capture a program's input")
+            return Var(input_name(i))
         if s in table:
             return Const(table.value(s))
         raise ValueError(f"bare symbol {s!r} (a function used as a value)")
     if s and s[0] == "lam":
         params: list[str] = []
         while isinstance(s, list) and len(s) == 2 and s[0] == "lam":
-            params.append(f"{lp}{len(env) + len(params) - arity}")
+            params.append(f"{lp}{len(env) + len(params)}")
             s = s[1]
         return Lambda(tuple(params), _from(s, env + params, table, abstractions, lp, hp, arity))
     head, *rest = s
@@ -283,7 +288,7 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
     current: dict[str, CorpusItem] = {}
     for item in corpus:  # keep only programs whose translation round-trips
         try:
-            back = from_stitch(to_stitch(item.program, item.arity, table), item.arity, table)
+            back = from_stitch(to_stitch(item.program, item.arity, table, item.name), item.arity, table)
             if canonical(back, item.arity) == canonical(item.program, item.arity):
                 current[item.name] = item
         except ValueError:
@@ -295,7 +300,7 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
         if len(current) < min_uses:
             break
         items = list(current.values())
-        programs = [to_stitch(it.program, it.arity, table) for it in items]
+        programs = [to_stitch(it.program, it.arity, table, it.name) for it in items]
         try:
             # Our programs are first-order calls: no partial applications in bodies or arguments.
             result = stitch_core.compress(programs, iterations=1, max_arity=arity, no_curried_bodies=True,
