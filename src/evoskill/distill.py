@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import verify
 from .errors import EvoskillError
 from .library import Library, SkillRecord
 from .sandbox import Sandbox
@@ -209,10 +210,9 @@ def reference_problems(folder: Path) -> list[str]:
 
 
 def load_examples(folder: Path) -> list[Example]:
+    """The examples in a skill folder's ``tests/examples.json`` (none when it has no such file)."""
     path = folder / "tests" / "examples.json"
-    if not path.is_file():
-        return []
-    return [Example(tuple(d["inputs"]), d["output"]) for d in json.loads(path.read_text("utf-8"))]
+    return verify.load_examples(path) if path.is_file() else []
 
 
 def verify_in_place(folder: Path, sandbox: Sandbox, examples: Sequence[Example] | None = None) -> str:

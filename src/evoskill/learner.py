@@ -46,12 +46,6 @@ class Learner:
         with self._lock:
             self._components = None
 
-    def kind_of(self, name: str) -> str:
-        for c in self.components():
-            if c.name == name:
-                return c.kind
-        return "unknown"
-
     def learned_uses(self, sol: Solution) -> list[str]:
         """The learned (non-primitive) skills a solution calls."""
         kinds = {c.name: c.kind for c in self.components()}

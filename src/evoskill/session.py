@@ -6,7 +6,6 @@ knows nothing about terminals).
 
 from __future__ import annotations
 
-import os
 import time
 from argparse import Namespace
 from collections.abc import Iterator
@@ -181,6 +180,3 @@ def run_solve(args: Namespace) -> dict[str, Any]:
                 learner.record_uses(sol)
     return result
 
-
-def default_workers() -> int:
-    return os.cpu_count() or 1
