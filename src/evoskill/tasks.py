@@ -127,7 +127,7 @@ def _examples(raw: Any, where: str) -> tuple[Example, ...]:
 def task_from_dict(d: Any, *, source: str = "", where: str = "task") -> Task:
     """Build a :class:`Task` from the documented task format, with clear errors."""
     if not isinstance(d, dict):
-        raise InvalidTaskFile(f"{where}: a task must be a JSON object", fix="see the task format in `evoskill --help`")
+        raise InvalidTaskFile(f"{where}: a task must be a JSON object", fix="see 'Task files' in the README (or the evoskill.tasks docstring)")
     name = d.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidTaskFile(f"{where}: missing 'name'", fix="give every task a non-empty name")
