@@ -109,8 +109,8 @@ class Learner:
         result = distill(sol, task, library=self.library, sandbox=self.sandbox, round=round,
                          name=name, description=description)
         self.invalidate()
-        skill = getattr(result, "name", None) if getattr(result, "ok", True) else None
-        return skill, str(getattr(result, "reason", "") or ("stored" if skill else "rejected"))
+        skill = result.name if result.ok else None
+        return skill, result.reason or ("stored" if skill else "rejected")
 
     def record_uses(self, sol: Solution, success: bool = True) -> None:
         """Count a use of every skill the solution calls; ``success`` is False for an overfit-looking one."""

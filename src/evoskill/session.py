@@ -82,7 +82,7 @@ def make_proposer(kind: str, model: Any, sandbox: Sandbox, learner: Learner, *,
 
 
 @contextmanager
-def _progress(console: Console | None, total: int) -> Iterator[Any]:
+def _progress(console: Console | None) -> Iterator[Any]:
     if console is None:
         yield None
         return
@@ -128,7 +128,7 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
     with Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox, model=model)
         proposer = make_proposer(config.proposer, model, sandbox, learner, max_programs=config.max_programs)
-        with _progress(console, len(tasks)) as bar:
+        with _progress(console) as bar:
             solved = {"n": 0}
 
             def listener(event: str, key: Any, value: Any) -> None:
