@@ -135,13 +135,21 @@ class Run:
         while self.state.current_round <= cfg.rounds:
             r = self.state.current_round
             t0 = time.monotonic() - float(self.state.partial.get("seconds", 0.0))
-            todo = [t for t in self.tasks
-                    if not self.state.per_task[t.name].solved and t.name not in self.state.done_in_round]
+            todo = [t for t in self.tasks if self._wanted(t, r) and t.name not in self.state.done_in_round]
             self.listener("start", r, len(todo))
             self._attempt_all(r, todo, t0)
             metrics = self._finish_round(r, time.monotonic() - t0)
             self.listener("round", r, metrics)
         return self.report()
+
+    def _wanted(self, task: Task, r: int) -> bool:
+        """Unsolved tasks, and (when learning) solved ones whose answer failed cross-validation: the
+        library has grown since, so a later round may find an answer that holds up."""
+        res = self.state.per_task[task.name]
+        if not res.solved:
+            return True
+        retry = self.config.learning and self.config.cross_validate and self.learner is not None
+        return retry and not res.trusted and res.round is not None and res.round < r
 
     def _attempt_all(self, r: int, todo: list[Task], t0: float) -> None:
         """Keep ``workers`` attempts in flight; record each as it finishes, then start the next task.
@@ -199,14 +207,22 @@ class Run:
         p["tokens_in"] = p.get("tokens_in", 0) + attempt.tokens_in
         p["tokens_out"] = p.get("tokens_out", 0) + attempt.tokens_out
         record: dict[str, Any] = {"round": r, **attempt.to_dict()}
-        if attempt.solved and attempt.solution is not None:
+        retry = res.solved
+        if retry and attempt.solved and not admission[0]:
+            # the task already has an answer; an answer that is no better is recorded but not taken
+            record["kept"] = "previous answer kept: the new one did not cross-validate either"
+        elif attempt.solved and attempt.solution is not None:
             sol = attempt.solution
             res.solved, res.round, res.proposer, res.program = True, r, attempt.proposer, sol.source
             res.error = None
+            res.trusted = admission[0]
             verdict = self.learner.check_held_out(sol, task) if self.learner else None
             res.generalized = bool(verdict and verdict.passed) if task.held_out else True
             record["generalized"] = res.generalized
-            p["newly_solved"] = p.get("newly_solved", 0) + 1
+            if retry:
+                p["replaced"] = p.get("replaced", 0) + 1
+            else:
+                p["newly_solved"] = p.get("newly_solved", 0) + 1
             learned = self.learner.learned_uses(sol) if self.learner else []
             p["reusing"] = p.get("reusing", 0) + (1 if learned else 0)
             p["skill_uses"] = p.get("skill_uses", 0) + len(sol.uses)
@@ -222,6 +238,8 @@ class Run:
                 else:
                     p["not_admitted"] = p.get("not_admitted", 0) + (0 if admitted else 1)
                 self.learner.record_uses(sol, admitted)
+        elif retry:
+            record["kept"] = "previous answer kept: no new answer found"
         else:
             res.error = next((str(e.get("error")) for e in attempt.log if isinstance(e, dict) and e.get("error")),
                              None)
@@ -234,7 +252,8 @@ class Run:
                          tasks=len(self.tasks), new_skills=p.get("new_skills", 0),
                          programs_tried=p.get("programs_tried", 0), cpu_seconds=round(p.get("cpu_seconds", 0.0), 3),
                          tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
-                         skill_uses=p.get("skill_uses", 0), extra={"not_admitted": p.get("not_admitted", 0)})
+                         skill_uses=p.get("skill_uses", 0),
+                         extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0)})
         if self.config.learning and self.learner:
             if self.config.compress:
                 learned = self.learner.compress(r)
@@ -248,7 +267,8 @@ class Run:
         results = self.state.per_task.values()
         m.solved = sum(1 for t in results if t.solved)
         m.generalized = sum(1 for t in results if t.generalized)
-        m.reuse = round(p.get("reusing", 0) / m.newly_solved, 3) if m.newly_solved else 0.0
+        answers = m.newly_solved + p.get("replaced", 0)
+        m.reuse = round(p.get("reusing", 0) / answers, 3) if answers else 0.0
         if self.learner:
             m.library_size, m.learned_skills = self.learner.library_size()
         m.seconds = round(seconds, 2)

@@ -25,6 +25,9 @@ class TaskResult:
     programs_tried: int = 0
     attempts: int = 0
     error: str | None = None
+    #: the solution passed cross-validation on its own solver examples (False: it may be overfit, so a
+    #: later round tries the task again and keeps a cross-validated answer if it finds one)
+    trusted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

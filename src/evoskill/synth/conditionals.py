@@ -43,8 +43,9 @@ def true_mask(vec: tuple[Any, ...]) -> int:
 class Conditionals:
     """Incrementally collected terms and predicates; :meth:`solve` builds the cheapest decision list."""
 
-    def __init__(self, n: int, target: tuple[Any, ...], if_op: str) -> None:
+    def __init__(self, n: int, target: tuple[Any, ...], if_op: str, parity_penalty: int = 3) -> None:
         self.n = n
+        self.parity_penalty = parity_penalty
         self.full = (1 << n) - 1
         self.target = target
         self.if_op = if_op
@@ -61,7 +62,7 @@ class Conditionals:
     def add_preds(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
         for cost, vec, expr in items:
             if isinstance(expr, Call) and expr.op in ARBITRARY:
-                cost += 3
+                cost += self.parity_penalty
             m = true_mask(vec)
             if 0 < m < self.full and (m not in self.preds or self.preds[m][0] > cost):
                 self.preds[m] = (cost, expr)

@@ -360,6 +360,33 @@ def list_zip_with(f: Callable[[int, int], int], xs: list[int], ys: list[int]) ->
     return [f(x, y) for x, y in zip(xs, ys, strict=False)]
 
 
+def list_mapi(f: Callable[[int, int], int], xs: list[int]) -> list[int]:
+    """Apply ``f(position, item)`` to every item, positions counted from 1 (MAP over SEQUENCE and items)."""
+    return [f(i, x) for i, x in enumerate(xs, 1)]
+
+
+def list_sort_by(f: Callable[[int], int], xs: list[int]) -> list[int]:
+    """The items ordered by the key ``f(item)``, ties kept in their order (SORTBY)."""
+    return sorted(xs, key=f)
+
+
+def list_interleave(xs: list[int], ys: list[int]) -> list[int]:
+    """Items taken alternately from ``xs`` and ``ys``; the longer list's extra items come last (capped)."""
+    out: list[int] = []
+    for x, y in zip(xs, ys, strict=False):
+        out.append(x)
+        out.append(y)
+    n = min(len(xs), len(ys))
+    out.extend(xs[n:])
+    out.extend(ys[n:])
+    return out[:MAX_ITEMS]
+
+
+def list_count_of(xs: list[int], x: int) -> int:
+    """How many items equal ``x`` (COUNTIF with a value)."""
+    return xs.count(x)
+
+
 def list_count(p: Callable[[int], bool], xs: list[int]) -> int:
     """How many items satisfy ``p`` (COUNTIF)."""
     return sum(1 for x in xs if p(x))
@@ -617,6 +644,14 @@ PRIMITIVES: tuple[Primitive, ...] = (
        ([_PLUS, [1, 2, 3]], [1, 3, 6]), ([_PLUS, []], [])),
     _p("list-zip-with", "(int, int -> int), list[int], list[int] -> list[int]",
        "to combine two lists item by item.", ([_PLUS, [1, 2, 3], [10, 20]], [11, 22])),
+    _p("list-mapi", "(int, int -> int), list[int] -> list[int]",
+       "to transform every item using its position too.", ([_PLUS, [10, 20, 30]], [11, 22, 33]), ([_PLUS, []], [])),
+    _p("list-sort-by", "(int -> int), list[int] -> list[int]", "to order items by a computed key.",
+       (["(lambda (a) (int-mod a 10))", [31, 12, 20]], [20, 31, 12]),),
+    _p("list-interleave", "list[int], list[int] -> list[int]", "to alternate the items of two lists.",
+       ([[1, 2, 3], [7, 8]], [1, 7, 2, 8, 3]), ([[], [5]], [5])),
+    _p("list-count-of", "list[int], int -> int", "to count how often a value occurs.",
+       ([[4, 5, 4], 4], 2), ([[4, 5], 9], 0)),
     _p("list-count", "(int -> bool), list[int] -> int", "to count items that satisfy a test.",
        ([_EVEN, [1, 2, 4]], 2),),
     _p("list-sum", "list[int] -> int", "to total a list.", ([[1, 2, 3]], 6), ([[]], 0)),

@@ -54,6 +54,7 @@ from .components import Component, core_components, from_spec, to_spec
 from .conditionals import ARBITRARY, IF_OPS, Conditionals
 from .constants import int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
+from .pointwise import Pointwise, outer_values
 from .primitives import FUNCTIONS, function_type
 from .program import Call, Const, Expr, Lambda, Var, compile_program, ops, substitute, to_module, to_sexpr
 
@@ -61,6 +62,8 @@ LAMBDA_MAX_COST = 4
 MAX_COST = 40
 JOIN_SLACK = 3  # joins generalize well: take them early
 IF_SLACK = 1  # conditionals overfit more easily: let direct programs catch up first
+POINTWISE_SLACK = 2  # a map/filter/zip whose function was solved from element pairs
+POINTWISE_SHARE = 0.5  # at most this share of the budget goes to solving map/filter functions
 
 
 @dataclass
@@ -183,6 +186,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
     joiner = _Joiner(en, out_t, target, comps)
     cond = Conditionals(n, target, IF_OPS[out_t]) if out_t in IF_OPS and n > 1 else None
+    pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
+                           deadline, share_until=t0 + POINTWISE_SHARE * budget_seconds) if is_list(out_t) else None)
     fallback: tuple[int, Expr] | None = None
     slack = 0
     result: tuple[int, Expr] | None = min(direct, key=lambda ce: ce[0]) if direct else None
@@ -201,6 +206,10 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
                 best = cond.solve()
                 if best is not None and (fallback is None or best[0] < fallback[0]):
                     fallback, slack = best, IF_SLACK
+            if pointwise is not None:
+                mapped = pointwise.add_level(level)
+                if mapped is not None and (fallback is None or mapped[0] < fallback[0]):
+                    fallback, slack = mapped, POINTWISE_SLACK
             # a composed answer is taken once direct programs of nearly its cost have been ruled out
             if fallback is not None and fallback[0] <= level + slack:
                 result = fallback

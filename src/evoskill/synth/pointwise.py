@@ -1,0 +1,282 @@
+"""Pointwise decomposition: learn the function inside a map, filter or zip from element pairs.
+
+When the wanted output lines up with a list the search has already built, the higher-order call's
+argument can be solved on its own, the way FlashMeta's witness functions and lambda-squared deduce
+sub-problems from a higher-order operator's semantics:
+
+* ``(list-map f v)``: every example's output has the length of ``v``, so each item gives one pair
+  ``v[j] -> out[j]``; ``f`` is searched over those pairs.
+* ``(list-mapi f v)``: the same with the 1-based position as first parameter, when the items alone do not
+  decide the output.
+* ``(list-filter p v)``: every output is a subsequence of ``v``, so each item of ``v`` is labelled kept or
+  dropped; ``p`` is searched over those labels.
+* ``(list-zip-with f v w)``: the output has the length of the shorter of two known lists.
+
+The small function search (:func:`solve_function`) runs its own bottom-up enumeration over the pairs, with
+the parameters, small constants, constants read off the pairs (a common difference or sum, a common output)
+and *outer* values: scalars of the task's inputs (length, first, last, largest, smallest, sum of a list
+input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` can be found. The function
+is found at its cheapest cost; the composed program is handed back to the search as a candidate like a
+join or a conditional, so direct programs of nearly the same cost still win.
+
+Only the task's solver examples are used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from .components import Component
+from .conditionals import IF_OPS, Conditionals
+from .enumerate import Enumerator, Found, Stop, is_list
+from .program import Call, Const, Expr, Lambda, Var, ops
+
+SOURCE_MAX_COST = 3  # lists of at most this cost are tried as the list a map/filter runs over
+FUNCTION_MAX_COST = 6
+MAX_FUNCTION_COST = 12  # a conditional body may grow past FUNCTION_MAX_COST, up to this
+SOLVE_SECONDS = 0.2  # per function search
+MAX_POINTS = 60
+MAX_SOURCES = 12  # per cost level
+WRAPPERS = ("list-map", "list-mapi", "list-filter", "list-zip-with")
+OUTER = ("list-len", "list-head", "list-last", "list-max", "list-min", "list-sum")
+
+Leaf = tuple[str, int, tuple[Any, ...], Expr]
+
+
+def _consts(points: Sequence[tuple[int, ...]], outs: Sequence[Any], ret: str) -> list[int]:
+    """Small integers plus constants the pairs suggest (a shared difference, sum, ratio or output)."""
+    found = list(range(0, 11)) + [-1]
+    if ret == "int":
+        extra: Counter[int] = Counter()
+        for p, y in zip(points, outs, strict=True):
+            a = p[-1]
+            extra[y - a] += 1
+            extra[y + a] += 1
+            extra[y] += 1
+            if a and y % a == 0:
+                extra[y // a] += 1
+        found += [v for v, k in extra.most_common(8) if k > 1 and abs(v) < 10 ** 6]
+    return list(dict.fromkeys(found))
+
+
+class FunctionSolver:
+    """Searches small lambdas over point sets; one per task search (it caches by point set)."""
+
+    def __init__(self, components: Sequence[Component], outer: Sequence[tuple[str, int, Expr, tuple[Any, ...]]],
+                 deadline: float) -> None:
+        self.scalar = [c for c in components if c.return_type in ("int", "bool") and c.name != "int-if"
+                       and all(t in ("int", "bool") for t in c.arg_types)]
+        self.readers = [c for c in components if c.return_type in ("int", "bool") and len(c.arg_types) == 2
+                        and is_list(c.arg_types[0]) and c.arg_types[1] == "int"]
+        # outer: (type, cost, expr, one value per example)
+        self.outer = list(outer)
+        self.deadline = deadline
+        self.cache: dict[Any, tuple[int, Lambda] | None] = {}
+
+    def solve(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int], outs: Sequence[Any],
+              ret: str, params: tuple[str, ...]) -> tuple[int, Lambda] | None:
+        """The cheapest lambda ``params -> ret`` mapping every point (from example ``examples_of[i]``) to its out."""
+        key = (frozenset(zip(points, examples_of, outs, strict=True)), ret, params)
+        if key in self.cache:
+            return self.cache[key]
+        self.cache[key] = None
+        if time.perf_counter() > self.deadline:
+            raise Stop()
+        cols = list(zip(*points, strict=True))
+        leaves: list[Leaf] = [("int", 1, tuple(col), Var(nm)) for nm, col in zip(params, cols, strict=True)]
+        for v in _consts(points, outs, ret):
+            leaves.append(("int", 1, (v,) * len(points), Const(v)))
+        varying = len(set(examples_of)) > 1
+        comps = list(self.scalar)
+        for t, cost, expr, per_example in self.outer:
+            if t == "int" and not varying:
+                continue  # one example only: an outer scalar is just a constant
+            if is_list(t) and not self.readers:
+                continue
+            leaves.append((t, cost, tuple(per_example[k] for k in examples_of), expr))
+        if any(is_list(t) for t, *_ in self.outer):
+            comps += self.readers
+        target = tuple(outs)
+        en = Enumerator(len(points), comps, leaves, deadline=min(self.deadline, time.perf_counter() + SOLVE_SECONDS),
+                        max_values=30000, max_list=10 ** 6)
+        en.target, en.target_type = target, ret
+        # parity is no coincidence over dozens of items: no penalty inside a lambda
+        cond = Conditionals(len(points), target, IF_OPS[ret], parity_penalty=0) if ret in IF_OPS else None
+        found: tuple[int, Lambda] | None = None
+        best: tuple[int, Expr] | None = None
+        try:
+            for t, cost, vec, expr in leaves:
+                if t == ret and vec == target and isinstance(expr, Var):
+                    raise Found(expr, cost)
+            for level in range(1, FUNCTION_MAX_COST + 1):
+                en.level = level
+                en.step(level)
+                if cond is not None and level >= 2:
+                    cond.add_terms(en.values(ret, level) if level == 2 else en.values_at(ret, level))
+                    cond.add_preds(en.values("bool", level) if level == 2 else en.values_at("bool", level))
+                    hit = cond.solve(depth=2)
+                    if hit is not None and (best is None or hit[0] < best[0]):
+                        best = hit
+                if best is not None and best[0] <= level + 1:
+                    break
+        except Found as f:
+            best = (f.cost, f.expr)
+        except Stop:
+            pass
+        # minimum description length: a function must be much smaller than the evidence it explains
+        if best is not None and best[0] <= MAX_FUNCTION_COST and 2 * best[0] <= len(points):
+            found = (best[0], Lambda(params, best[1]))
+        if found is not None and not _uses_params(found[1].body, params):
+            found = None  # a constant function: never what a map or filter means
+        self.cache[key] = found
+        return found
+
+
+def _uses_params(e: Expr, params: tuple[str, ...]) -> bool:
+    if isinstance(e, Var):
+        return e.name in params
+    if isinstance(e, Call):
+        return any(_uses_params(a, params) for a in e.args)
+    return False
+
+
+def _head(e: Expr) -> str:
+    return e.op if isinstance(e, Call) else ""
+
+
+def _subsequence_labels(src: Sequence[int], out: Sequence[int]) -> list[bool] | None:
+    """Greedy left-to-right match: which items of ``src`` make up ``out``; None if it is no subsequence."""
+    labels = []
+    j = 0
+    for x in src:
+        if j < len(out) and out[j] == x:
+            labels.append(True)
+            j += 1
+        else:
+            labels.append(False)
+    return labels if j == len(out) else None
+
+
+class Pointwise:
+    """After each cost level, tries the new cheap lists as the source of a map, mapi, filter or zip."""
+
+    def __init__(self, en: Enumerator, target: tuple[Any, ...], comps: Sequence[Component],
+                 outer: Sequence[tuple[str, int, Expr, tuple[Any, ...]]], deadline: float,
+                 share_until: float | None = None) -> None:
+        names = {c.name: c for c in comps}
+        self.primitive = {c.name for c in comps if c.kind == "primitive"}
+        self.en, self.target = en, target
+        self.ops = {op: names[op].cost for op in WRAPPERS if op in names}
+        self.solver = FunctionSolver(comps, outer, deadline)
+        self.sources: list[tuple[int, tuple[Any, ...], Expr]] = []
+        self.done_levels: set[int] = set()
+        self.best: tuple[int, Expr] | None = None
+        # new sources stop being tried after this time: the rest of the budget is the enumeration's
+        self.share_until = share_until if share_until is not None else deadline
+
+    def add_level(self, level: int) -> tuple[int, Expr] | None:
+        if not self.ops or level > SOURCE_MAX_COST + FUNCTION_MAX_COST + 2:
+            return self.best
+        # a source of cost c waits for level 2c - 1, so cheap sources get their answer accepted first
+        for c in range(1, min((level + 1) // 2, SOURCE_MAX_COST) + 1):
+            if c in self.done_levels:
+                continue
+            self.done_levels.add(c)
+            # primitive-only sources first (learned shortcuts flood a level), at most MAX_SOURCES per cost
+            candidates = [(cost, vec, e) for cost, vec, e in self.en.values_at("list[int]", c)
+                          if _head(e) not in WRAPPERS and vec != self.target]
+            candidates.sort(key=lambda s: not set(ops(s[2])) <= self.primitive)
+            for cost, vec, e in candidates[:MAX_SOURCES]:
+                if time.perf_counter() > self.share_until:
+                    return self.best
+                self._single(cost, vec, e)
+                for scost, svec, se in self.sources:
+                    self._zip(cost + scost, vec, e, svec, se)
+                    self._zip(cost + scost, svec, se, vec, e)
+                self.sources.append((cost, vec, e))
+        return self.best
+
+    def _offer(self, cost: int, expr: Expr) -> None:
+        if self.best is None or cost < self.best[0]:
+            self.best = (cost, expr)
+
+    def _single(self, cost: int, vec: tuple[Any, ...], e: Expr) -> None:
+        target = self.target
+        if all(len(v) == len(t) for v, t in zip(vec, target, strict=True)) and any(target):
+            points = [(x,) for v in vec for x in v]
+            if len(points) <= MAX_POINTS:
+                ex = [k for k, v in enumerate(vec) for _ in v]
+                outs = [y for t in target for y in t]
+                if "list-map" in self.ops and self._functional(points, ex, outs):
+                    hit = self.solver.solve(points, ex, outs, "int", ("a",))
+                    if hit:
+                        self._offer(self.ops["list-map"] + hit[0] + cost, Call("list-map", (hit[1], e)))
+                        return
+                if "list-mapi" in self.ops:
+                    ipoints = [(j, x) for v in vec for j, x in enumerate(v, 1)]
+                    hit = self.solver.solve(ipoints, ex, outs, "int", ("a", "b"))
+                    if hit:
+                        self._offer(self.ops["list-mapi"] + hit[0] + cost, Call("list-mapi", (hit[1], e)))
+        if "list-filter" in self.ops:
+            labels = [_subsequence_labels(v, t) for v, t in zip(vec, target, strict=True)]
+            if all(lab is not None for lab in labels) and any(not all(lab or []) for lab in labels):
+                points = [(x,) for v in vec for x in v]
+                if len(points) <= MAX_POINTS:
+                    ex = [k for k, v in enumerate(vec) for _ in v]
+                    outs = [b for lab in labels for b in (lab or [])]
+                    if self._functional(points, ex, outs):
+                        hit = self.solver.solve(points, ex, outs, "bool", ("a",))
+                        if hit:
+                            self._offer(self.ops["list-filter"] + hit[0] + cost, Call("list-filter", (hit[1], e)))
+
+    def _zip(self, cost: int, v: tuple[Any, ...], e: Expr, w: tuple[Any, ...], f: Expr) -> None:
+        if "list-zip-with" not in self.ops or cost > SOURCE_MAX_COST + 1:
+            return
+        target = self.target
+        if not all(min(len(a), len(b)) == len(t) for a, b, t in zip(v, w, target, strict=True)) or not any(target):
+            return
+        points = [(x, y) for a, b in zip(v, w, strict=True) for x, y in zip(a, b, strict=False)]
+        if len(points) > MAX_POINTS:
+            return
+        ex = [k for k, (a, b) in enumerate(zip(v, w, strict=True)) for _ in range(min(len(a), len(b)))]
+        outs = [y for t in target for y in t]
+        if not self._functional(points, ex, outs):
+            return
+        hit = self.solver.solve(points, ex, outs, "int", ("a", "b"))
+        if hit:
+            self._offer(self.ops["list-zip-with"] + hit[0] + cost, Call("list-zip-with", (hit[1], e, f)))
+
+    @staticmethod
+    def _functional(points: Sequence[tuple[int, ...]], ex: Sequence[int], outs: Sequence[Any]) -> bool:
+        """Within one example, equal points must have equal outputs (outer values are fixed per example)."""
+        seen: dict[tuple[int, tuple[int, ...]], Any] = {}
+        for p, k, y in zip(points, ex, outs, strict=True):
+            if seen.setdefault((k, p), y) != y:
+                return False
+        return True
+
+
+def outer_values(task_inputs: Sequence[Sequence[Any]], input_types: Sequence[str], comps: Sequence[Component],
+                 ) -> list[tuple[str, int, Expr, tuple[Any, ...]]]:
+    """Values of the inputs a lambda may read: int inputs, list inputs, and cheap scalars of list inputs."""
+    by_name = {c.name: c for c in comps}
+    out: list[tuple[str, int, Expr, tuple[Any, ...]]] = []
+    for i, t in enumerate(input_types):
+        col = tuple(inputs[i] for inputs in task_inputs)
+        if t == "int":
+            out.append(("int", 1, Var(f"x{i}"), col))
+        elif is_list(t):
+            out.append(("list[int]", 1, Var(f"x{i}"), tuple(tuple(v) for v in col)))
+            for name in OUTER:
+                c = by_name.get(name)
+                if c is None:
+                    continue
+                try:
+                    vals = tuple(c.fn(list(v)) for v in col)
+                except Exception:
+                    continue
+                out.append(("int", 1 + c.cost, Call(name, (Var(f"x{i}"),)), vals))
+    return out
