@@ -37,7 +37,7 @@ from .program import Call, Const, Expr, Lambda, Var, ops
 SOURCE_MAX_COST = 3  # lists of at most this cost are tried as the list a map/filter runs over
 FUNCTION_MAX_COST = 6
 MAX_FUNCTION_COST = 12  # a conditional body may grow past FUNCTION_MAX_COST, up to this
-SOLVE_SECONDS = 0.2  # per function search
+SOLVE_PROGRAMS = 40_000  # per function search  # per function search
 MAX_POINTS = 60
 MAX_SOURCES = 12  # per cost level
 WRAPPERS = ("list-map", "list-mapi", "list-filter", "list-zip-with")
@@ -75,6 +75,7 @@ class FunctionSolver:
         self.outer = list(outer)
         self.deadline = deadline
         self.cache: dict[Any, tuple[int, Lambda] | None] = {}
+        self.tried = 0
 
     def solve(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int], outs: Sequence[Any],
               ret: str, params: tuple[str, ...]) -> tuple[int, Lambda] | None:
@@ -100,7 +101,8 @@ class FunctionSolver:
         if any(is_list(t) for t, *_ in self.outer):
             comps += self.readers
         target = tuple(outs)
-        en = Enumerator(len(points), comps, leaves, deadline=min(self.deadline, time.perf_counter() + SOLVE_SECONDS),
+        # bounded by a count of programs, not the clock, so that the search stays deterministic
+        en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=SOLVE_PROGRAMS,
                         max_values=30000, max_list=10 ** 6)
         en.target, en.target_type = target, ret
         # parity is no coincidence over dozens of items: no penalty inside a lambda
@@ -125,7 +127,16 @@ class FunctionSolver:
         except Found as f:
             best = (f.cost, f.expr)
         except Stop:
-            pass
+            if time.perf_counter() > self.deadline:
+                raise
+            if cond is not None and en.level >= 2:  # the programs of the level cut short still count
+                cond.add_terms(en.values_at(ret, en.level))
+                cond.add_preds(en.values_at("bool", en.level))
+                hit = cond.solve(depth=2)
+                if hit is not None and (best is None or hit[0] < best[0]):
+                    best = hit
+        finally:
+            self.tried += en.tried
         # minimum description length: a function must be much smaller than the evidence it explains
         if best is not None and best[0] <= MAX_FUNCTION_COST and 2 * best[0] <= len(points):
             found = (best[0], Lambda(params, best[1]))
@@ -165,7 +176,7 @@ class Pointwise:
 
     def __init__(self, en: Enumerator, target: tuple[Any, ...], comps: Sequence[Component],
                  outer: Sequence[tuple[str, int, Expr, tuple[Any, ...]]], deadline: float,
-                 share_until: float | None = None) -> None:
+                 max_tried: int | None = None) -> None:
         names = {c.name: c for c in comps}
         self.primitive = {c.name for c in comps if c.kind == "primitive"}
         self.en, self.target = en, target
@@ -174,8 +185,8 @@ class Pointwise:
         self.sources: list[tuple[int, tuple[Any, ...], Expr]] = []
         self.done_levels: set[int] = set()
         self.best: tuple[int, Expr] | None = None
-        # new sources stop being tried after this time: the rest of the budget is the enumeration's
-        self.share_until = share_until if share_until is not None else deadline
+        # new sources stop being tried after this many function programs: the rest is the enumeration's
+        self.max_tried = max_tried if max_tried is not None else 1 << 62
 
     def add_level(self, level: int) -> tuple[int, Expr] | None:
         if not self.ops or level > SOURCE_MAX_COST + FUNCTION_MAX_COST + 2:
@@ -190,7 +201,7 @@ class Pointwise:
                           if _head(e) not in WRAPPERS and vec != self.target]
             candidates.sort(key=lambda s: not set(ops(s[2])) <= self.primitive)
             for cost, vec, e in candidates[:MAX_SOURCES]:
-                if time.perf_counter() > self.share_until:
+                if self.solver.tried > self.max_tried:
                     return self.best
                 self._single(cost, vec, e)
                 for scost, svec, se in self.sources:

@@ -64,6 +64,7 @@ JOIN_SLACK = 3  # joins generalize well: take them early
 IF_SLACK = 1  # conditionals overfit more easily: let direct programs catch up first
 POINTWISE_SLACK = 2  # a map/filter/zip whose function was solved from element pairs
 POINTWISE_SHARE = 0.5  # at most this share of the budget goes to solving map/filter functions
+POINTWISE_RATE = 200_000  # function programs per second (measured: benchmarks/search_speed.py lists tasks)
 
 
 @dataclass
@@ -187,7 +188,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     joiner = _Joiner(en, out_t, target, comps)
     cond = Conditionals(n, target, IF_OPS[out_t]) if out_t in IF_OPS and n > 1 else None
     pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
-                           deadline, share_until=t0 + POINTWISE_SHARE * budget_seconds) if is_list(out_t) else None)
+                           deadline, max_tried=_pointwise_share(budget_seconds, max_programs))
+                 if is_list(out_t) else None)
     fallback: tuple[int, Expr] | None = None
     slack = 0
     result: tuple[int, Expr] | None = min(direct, key=lambda ce: ce[0]) if direct else None
@@ -220,10 +222,18 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         pass
     if result is None and fallback is not None:
         result = fallback
+    if pointwise is not None:
+        en.tried += pointwise.solver.tried
     if result is not None and not _check(result[1], task, all_comps):
         result = None
     return SearchResult(result is not None, result[1] if result else None, en.tried,
                         time.perf_counter() - t0, _cpu() - c0, result[0] if result else 0)
+
+
+def _pointwise_share(budget_seconds: float, max_programs: int | None) -> int:
+    """How many programs the pointwise function searches may spend: a count, so runs are repeatable."""
+    share = int(POINTWISE_SHARE * POINTWISE_RATE * budget_seconds)
+    return min(share, int(POINTWISE_SHARE * max_programs)) if max_programs is not None else share
 
 
 def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
