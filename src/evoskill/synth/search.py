@@ -23,7 +23,9 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
    splitting and hash look-ups, far cheaper than enumerating the concatenation), and *conditionals*
    (:mod:`evoskill.synth.conditionals`, EUSolver-style divide and conquer into decision lists). A composed
    answer of cost ``c`` is accepted once every direct program of cost ``<= c - slack`` has been ruled out
-   (slack 3 for joins, 1 for conditionals, which overfit more easily).
+   (slack 3 for joins, 1 for conditionals, which overfit more easily), and *pointwise* answers
+   (:mod:`evoskill.synth.pointwise`): when the output lines up with a cheap list already built, the function
+   of a ``list-map``/``list-mapi``/``list-filter``/``list-zip-with`` is solved from element pairs (slack 2).
 
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
 shuffles the order of equally weighted components within a cost level); only the budget cut-off reads

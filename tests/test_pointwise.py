@@ -1,0 +1,74 @@
+"""Pointwise decomposition: the function inside a map, mapi, filter or zip, solved from element pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from evoskill.synth.components import Component, core_components
+from evoskill.synth.pointwise import _subsequence_labels
+from evoskill.synth.program import compile_program, parse
+from evoskill.synth.search import synthesize
+from evoskill.tasks import Example, Task, load_tasks
+
+
+@pytest.fixture(scope="module")
+def comps() -> list[Component]:
+    return core_components()
+
+
+def _lists(name: str, pairs: list[tuple[list[int], list[int]]], held: list[tuple[list[int], list[int]]]) -> Task:
+    return Task(name, "", tuple(Example((i,), o) for i, o in pairs), held_out=tuple(Example((i,), o) for i, o in held),
+                input_types=("list[int]",), output_type="list[int]")
+
+
+def _generalizes(task: Task, source: str, comps: list[Component]) -> bool:
+    fn = compile_program(parse(source), task.arity, {c.name: c.fn for c in comps})
+    return all(list(fn(*e.inputs)) == e.output for e in (*task.examples, *task.held_out))
+
+
+def test_map_with_a_constant_read_off_the_pairs(comps: list[Component]) -> None:
+    f = lambda xs: [99 - x for x in xs]  # noqa: E731
+    ins = [[55, 82, 57], [4, 59, 6, 1], [12], [30, 31]]
+    task = _lists("ninety-nine-minus", [(i, f(i)) for i in ins], [([0, 98, 50], f([0, 98, 50]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=3_000_000)
+    assert r.solved and r.source is not None and r.source.startswith("(list-map"), r.source
+    assert _generalizes(task, r.source, comps)
+
+
+def test_mapi_when_items_alone_do_not_decide(comps: list[Component]) -> None:
+    f = lambda xs: [x * i for i, x in enumerate(xs, 1)]  # noqa: E731
+    ins = [[2, 0, 6, 0, 3, 2], [1, 1, 1], [5, 4]]
+    task = _lists("times-position", [(i, f(i)) for i in ins], [([7, 7, 7, 7], f([7, 7, 7, 7]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=3_000_000)
+    assert r.solved and r.source is not None and "list-mapi" in r.source, r.source
+    assert _generalizes(task, r.source, comps)
+
+
+def test_filter_whose_test_reads_the_whole_list(comps: list[Component]) -> None:
+    """Keep the items that occur once: the predicate needs the outer list (a closure)."""
+    f = lambda xs: [x for x in xs if xs.count(x) == 1]  # noqa: E731
+    ins = [[8, 0, 5, 12, 0, 2], [1, 5, 5, 3], [3, 4, 3, 4, 5], [4, 2, 4, 9], [7, 7, 7, 2], [9, 7]]
+    task = _lists("singles", [(i, f(i)) for i in ins], [([6, 6, 6, 1], f([6, 6, 6, 1]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=3_000_000)
+    assert r.solved and r.source is not None and "list-count-of x0" in r.source, r.source
+    assert _generalizes(task, r.source, comps)
+
+
+def test_conditional_inside_the_lambda(comps: list[Component]) -> None:
+    """Rule et al. c054: triple the even items (solver examples only)."""
+    task = next(t for t in load_tasks("lists-rule") if t.name == "c054_1")
+    r = synthesize(task.for_solver(), comps, budget_seconds=30, max_programs=6_000_000)
+    assert r.solved and r.source is not None and "int-if" in r.source, r.source
+    assert _generalizes(task, r.source, comps)
+
+
+def test_deterministic_with_pointwise(comps: list[Component]) -> None:
+    task = next(t for t in load_tasks("lists-rule") if t.name == "c060_1")
+    a = synthesize(task.for_solver(), comps, budget_seconds=60, max_programs=400_000)
+    b = synthesize(task.for_solver(), comps, budget_seconds=60, max_programs=400_000)
+    assert (a.source, a.programs_tried) == (b.source, b.programs_tried)
+
+
+def test_subsequence_labels() -> None:
+    assert _subsequence_labels([1, 2, 3, 2], [2, 2]) == [False, True, False, True]
+    assert _subsequence_labels([1, 2], [3]) is None
