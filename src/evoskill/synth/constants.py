@@ -5,7 +5,8 @@
   input values repeated across examples (categories), substrings common to one input in every example,
   single delimiter characters (non-alphanumeric) seen in inputs or outputs, ``""`` and ``" "``.
 * Integers: ``0, 1, 2, 3, -1``, the common length of all outputs, integers that every output shares.
-* Lists: ``[]``, and the output itself when every example has the same output.
+* Lists: ``[]``, the output itself when every example has the same output, else the longest runs of
+  items (two or more) that every output contains.
 """
 
 from __future__ import annotations
@@ -136,12 +137,34 @@ def int_constants(examples: Sequence[Example]) -> list[int]:
 
 
 def list_constants(examples: Sequence[Example]) -> list[tuple[int, ...]]:
-    """``[]`` and the common output when all outputs are equal."""
+    """``[]``, the common output when all outputs are equal, else runs of items every output contains."""
     out: list[tuple[int, ...]] = [()]
     outs = [tuple(e.output) for e in examples if isinstance(e.output, list)]
     if len(outs) > 1 and len(set(outs)) == 1:
         out.append(outs[0])
+    elif len(outs) > 1:
+        out += _common_runs(outs)
     return list(dict.fromkeys(out))
+
+
+def _common_runs(outs: Sequence[tuple[int, ...]], min_len: int = 2, most: int = 3) -> list[tuple[int, ...]]:
+    """Maximal runs of at least ``min_len`` items found in every output (fixed items a rule inserts)."""
+    shortest = min(outs, key=len)[:30]
+
+    def inside(run: tuple[int, ...], o: tuple[int, ...]) -> bool:
+        n = len(run)
+        return any(o[i:i + n] == run for i in range(len(o) - n + 1))
+
+    found: set[tuple[int, ...]] = set()
+    for i in range(len(shortest)):
+        for j in range(i + min_len, len(shortest) + 1):
+            run = shortest[i:j]
+            if all(inside(run, o) for o in outs):
+                found.add(run)
+            else:
+                break
+    maximal = [r for r in found if not any(r != o and len(o) > len(r) and inside(r, o) for o in found)]
+    return sorted(maximal, key=lambda r: (-len(r), r))[:most]
 
 
 def int_domain(examples: Sequence[Example], limit: int = 40) -> list[int]:

@@ -176,17 +176,26 @@ class Pointwise:
 
     def __init__(self, en: Enumerator, target: tuple[Any, ...], comps: Sequence[Component],
                  outer: Sequence[tuple[str, int, Expr, tuple[Any, ...]]], deadline: float,
-                 max_tried: int | None = None) -> None:
+                 max_tried: int | None = None, task_inputs: Sequence[Sequence[Any]] = (),
+                 input_types: Sequence[str] = ()) -> None:
         names = {c.name: c for c in comps}
         self.primitive = {c.name for c in comps if c.kind == "primitive"}
         self.en, self.target = en, target
-        self.ops = {op: names[op].cost for op in WRAPPERS if op in names}
+        self.ops = {op: names[op].cost for op in (*WRAPPERS, "list-interleave") if op in names}
         self.solver = FunctionSolver(comps, outer, deadline)
         self.sources: list[tuple[int, tuple[Any, ...], Expr]] = []
         self.done_levels: set[int] = set()
         self.best: tuple[int, Expr] | None = None
         # new sources stop being tried after this many function programs: the rest is the enumeration's
         self.max_tried = max_tried if max_tried is not None else 1 << 62
+        # the positions 1..n of each list input: the source for rules that return positions
+        self.positions: list[tuple[int, tuple[Any, ...], Expr]] = []
+        if "list-range" in names and "list-len" in names:
+            for i, t in enumerate(input_types):
+                if is_list(t):
+                    vec = tuple(tuple(range(1, len(inputs[i]) + 1)) for inputs in task_inputs)
+                    expr = Call("list-range", (Const(1), Call("list-len", (Var(f"x{i}"),))))
+                    self.positions.append((names["list-range"].cost + names["list-len"].cost + 2, vec, expr))
 
     def add_level(self, level: int) -> tuple[int, Expr] | None:
         if not self.ops or level > SOURCE_MAX_COST + FUNCTION_MAX_COST + 2:
@@ -196,14 +205,22 @@ class Pointwise:
             if c in self.done_levels:
                 continue
             self.done_levels.add(c)
-            # primitive-only sources first (learned shortcuts flood a level), at most MAX_SOURCES per cost
+            # primitive-only sources first (learned shortcuts flood a level); a map, mapi or zip is tried
+            # over the first MAX_SOURCES of them (same-length lists are many), a filter over all of them
+            # (a list the output is a subsequence of is rare)
             candidates = [(cost, vec, e) for cost, vec, e in self.en.values_at("list[int]", c)
                           if _head(e) not in WRAPPERS and vec != self.target]
             candidates.sort(key=lambda s: not set(ops(s[2])) <= self.primitive)
-            for cost, vec, e in candidates[:MAX_SOURCES]:
+            if c == SOURCE_MAX_COST:
+                candidates = self.positions + candidates
+            for k, (cost, vec, e) in enumerate(candidates):
                 if self.solver.tried > self.max_tried:
                     return self.best
-                self._single(cost, vec, e)
+                shaped = k < MAX_SOURCES
+                self._single(cost, vec, e, shaped)
+                if not shaped:
+                    continue
+                self._interleave(cost, vec, e)
                 for scost, svec, se in self.sources:
                     self._zip(cost + scost, vec, e, svec, se)
                     self._zip(cost + scost, svec, se, vec, e)
@@ -214,9 +231,9 @@ class Pointwise:
         if self.best is None or cost < self.best[0]:
             self.best = (cost, expr)
 
-    def _single(self, cost: int, vec: tuple[Any, ...], e: Expr) -> None:
+    def _single(self, cost: int, vec: tuple[Any, ...], e: Expr, shaped: bool = True) -> None:
         target = self.target
-        if all(len(v) == len(t) for v, t in zip(vec, target, strict=True)) and any(target):
+        if shaped and all(len(v) == len(t) for v, t in zip(vec, target, strict=True)) and any(target):
             points = [(x,) for v in vec for x in v]
             if len(points) <= MAX_POINTS:
                 ex = [k for k, v in enumerate(vec) for _ in v]
@@ -242,6 +259,43 @@ class Pointwise:
                         hit = self.solver.solve(points, ex, outs, "bool", ("a",))
                         if hit:
                             self._offer(self.ops["list-filter"] + hit[0] + cost, Call("list-filter", (hit[1], e)))
+
+    def _interleave(self, cost: int, vec: tuple[Any, ...], e: Expr) -> None:
+        """``(list-interleave A B)`` when every output is twice as long as ``vec``: A and B are the items at
+        odd and even positions, each a known list or a map/mapi over ``vec``."""
+        if "list-interleave" not in self.ops:
+            return
+        target = self.target
+        if not any(target) or not all(len(t) == 2 * len(v) for v, t in zip(vec, target, strict=True)):
+            return
+        halves = []
+        for part in (tuple(t[0::2] for t in target), tuple(t[1::2] for t in target)):
+            known = self.en.seen.get("list[int]", {}).get(part)
+            if known is not None:
+                halves.append(known)
+                continue
+            solved = self._map_onto(vec, part)
+            if solved is None:
+                return
+            halves.append((solved[0] + cost, Call(solved[1], (solved[2], e))))
+        (ca, a), (cb, b) = halves
+        self._offer(self.ops["list-interleave"] + ca + cb, Call("list-interleave", (a, b)))
+
+    def _map_onto(self, vec: tuple[Any, ...], part: tuple[Any, ...]) -> tuple[int, str, Lambda] | None:
+        """The cheapest ``list-map`` or ``list-mapi`` function taking ``vec`` to ``part`` (same lengths)."""
+        points = [(x,) for v in vec for x in v]
+        ex = [k for k, v in enumerate(vec) for _ in v]
+        outs = [y for t in part for y in t]
+        if "list-map" in self.ops and self._functional(points, ex, outs):
+            hit = self.solver.solve(points, ex, outs, "int", ("a",))
+            if hit:
+                return self.ops["list-map"] + hit[0], "list-map", hit[1]
+        if "list-mapi" in self.ops:
+            ipoints = [(j, x) for v in vec for j, x in enumerate(v, 1)]
+            hit = self.solver.solve(ipoints, ex, outs, "int", ("a", "b"))
+            if hit:
+                return self.ops["list-mapi"] + hit[0], "list-mapi", hit[1]
+        return None
 
     def _zip(self, cost: int, v: tuple[Any, ...], e: Expr, w: tuple[Any, ...], f: Expr) -> None:
         if "list-zip-with" not in self.ops or cost > SOURCE_MAX_COST + 1:
