@@ -72,3 +72,32 @@ def test_deterministic_with_pointwise(comps: list[Component]) -> None:
 def test_subsequence_labels() -> None:
     assert _subsequence_labels([1, 2, 3, 2], [2, 2]) == [False, True, False, True]
     assert _subsequence_labels([1, 2], [3]) is None
+
+
+def test_interleave_of_two_maps(comps: list[Component]) -> None:
+    """Each item becomes its tens digit then its units digit (Rule et al. c042, written out here)."""
+    f = lambda xs: [d for x in xs for d in (x // 10, x % 10)]  # noqa: E731
+    ins = [[77, 63, 83], [47, 54], [95, 60, 15, 52], [70, 2, 92]]
+    task = _lists("digits", [(i, f(i)) for i in ins], [([31, 8], f([31, 8]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=30, max_programs=4_000_000)
+    assert r.solved and r.source is not None and r.source.startswith("(list-interleave"), r.source
+    assert _generalizes(task, r.source, comps)
+
+
+def test_positions_as_a_source(comps: list[Component]) -> None:
+    """The positions of the even items: a filter over 1..n whose test reads the input."""
+    f = lambda xs: [i for i, x in enumerate(xs, 1) if x % 2 == 0]  # noqa: E731
+    ins = [[31, 98, 55, 14, 50], [2, 3], [7, 7, 8], [1, 4, 6, 9, 10, 11]]
+    task = _lists("even-positions", [(i, f(i)) for i in ins], [([5, 6, 8, 1], f([5, 6, 8, 1]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=30, max_programs=4_000_000)
+    assert r.solved and r.source is not None and "(list-range 1 (list-len x0))" in r.source, r.source
+    assert _generalizes(task, r.source, comps)
+
+
+def test_list_constants_include_runs_every_output_has() -> None:
+    from evoskill.synth.constants import list_constants
+
+    exs = [Example(([1, 2],), [1, 23, 68, 42, 2]), Example(([5],), [5, 23, 68, 42, 5]),
+           Example(([7, 8, 9],), [7, 23, 68, 42, 9])]
+    assert (23, 68, 42) in list_constants(exs)
+    assert list_constants([Example(([1],), [1, 2]), Example(([3],), [4, 5])]) == [()]
