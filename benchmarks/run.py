@@ -4,7 +4,7 @@
                                                    with learning and with --no-learning, in the same run
     python benchmarks/run.py new    [--budget 30]   strings-new with the library evolved on strings-sygus,
                                                    frozen (needs `sygus` first, or --library DIR)
-    python benchmarks/run.py lists  [--budget 10]   lists-rule, three rounds, learning on
+    python benchmarks/run.py lists  [--budget 10]   lists-rule, three rounds, with learning and with --no-learning
     python benchmarks/run.py smoke                 a few tasks of each set with a tiny budget (what CI runs)
 
 Options --proposer/--model pass through (e.g. --proposer hybrid --model local:smollm2). Results go to
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="only the first N tasks of each set")
     p.add_argument("--out", default=str(RESULTS), help="results folder (default: benchmarks/results)")
     p.add_argument("--no-baseline", action="store_true",
-                   help="skip the comparison run (--no-learning for sygus, built-in skills only for new)")
+                   help="skip the comparison run (--no-learning for sygus and lists, built-in skills only for new)")
     a = p.parse_args(argv)
     results = Path(a.out)
     out = results / f"{a.suite}-{a.proposer}"
@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         b = a.budget or 10
         rows.append(summary("lists-rule, 3 rounds, learning",
                             evolve(f"lists-rule{sl}", out / "learning", budget=b, rounds=3, **kw)))
+        if not a.no_baseline:
+            rows.append(summary("lists-rule, 3 rounds, --no-learning",
+                                evolve(f"lists-rule{sl}", out / "no-learning", budget=b, rounds=3, learning=False,
+                                       **kw)))
     else:
         b = a.budget or 1
         for name in ("strings-sygus[:4]", "strings-new[:4]", "lists-rule[:4]"):
