@@ -11,12 +11,16 @@ sub-problems from a higher-order operator's semantics:
 * ``(list-filter p v)``: every output is a subsequence of ``v``, so each item of ``v`` is labelled kept or
   dropped; ``p`` is searched over those labels.
 * ``(list-zip-with f v w)``: the output has the length of the shorter of two known lists.
+* ``(list-interleave A B)``: every output is twice as long as ``v``; the items at odd and at even positions
+  are each a list already built or a map/mapi over ``v``.
 
-The small function search (:func:`solve_function`) runs its own bottom-up enumeration over the pairs, with
+Sources are the cheapest lists built (cost <= 3, primitive-only ones first) plus the positions ``1..n`` of
+each list input. The small function search (:class:`FunctionSolver`) runs its own bottom-up enumeration over the pairs, with
 the parameters, small constants, constants read off the pairs (a common difference or sum, a common output)
 and *outer* values: scalars of the task's inputs (length, first, last, largest, smallest, sum of a list
 input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` can be found. The function
-is found at its cheapest cost; the composed program is handed back to the search as a candidate like a
+is found at its cheapest cost (bodies may be EUSolver-style conditionals, and must be small next to the
+number of pairs they explain); the composed program is handed back to the search as a candidate like a
 join or a conditional, so direct programs of nearly the same cost still win.
 
 Only the task's solver examples are used.
@@ -37,9 +41,9 @@ from .program import Call, Const, Expr, Lambda, Var, ops
 SOURCE_MAX_COST = 3  # lists of at most this cost are tried as the list a map/filter runs over
 FUNCTION_MAX_COST = 6
 MAX_FUNCTION_COST = 12  # a conditional body may grow past FUNCTION_MAX_COST, up to this
-SOLVE_PROGRAMS = 40_000  # per function search  # per function search
+SOLVE_PROGRAMS = 40_000  # per function search: a count, not a time, so the search stays deterministic
 MAX_POINTS = 60
-MAX_SOURCES = 12  # per cost level
+MAX_SOURCES = 12  # per cost level, for map, mapi, zip and interleave (filters try every source)
 WRAPPERS = ("list-map", "list-mapi", "list-filter", "list-zip-with")
 OUTER = ("list-len", "list-head", "list-last", "list-max", "list-min", "list-sum")
 
