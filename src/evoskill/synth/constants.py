@@ -58,21 +58,36 @@ def _gaps(s: str, sources: Sequence[str], minlen: int = 2) -> list[str]:
     return out
 
 
+def _contains(piece: Sequence[Any], whole: Sequence[Any]) -> bool:
+    """Whether ``piece`` is a contiguous part of ``whole`` (a substring, or a run of list items)."""
+    if isinstance(whole, str) and isinstance(piece, str):
+        return piece in whole
+    n = len(piece)
+    return any(whole[i:i + n] == piece for i in range(len(whole) - n + 1))
+
+
+def _common_pieces(outs: Sequence[Any], min_len: int, prefix: int) -> list[Any]:
+    """Maximal contiguous pieces (of at least ``min_len``) that every output contains, longest first.
+
+    Pieces are taken from the first ``prefix`` characters or items of the shortest output.
+    """
+    shortest = min(outs, key=len)[:prefix]
+    found = set()
+    for i in range(len(shortest)):
+        for j in range(i + min_len, len(shortest) + 1):
+            piece = shortest[i:j]
+            if all(_contains(piece, o) for o in outs):
+                found.add(piece)
+            else:
+                break
+    maximal = [p for p in found if not any(p != o and len(o) > len(p) and _contains(p, o) for o in found)]
+    return sorted(maximal, key=lambda p: (-len(p), p))
+
+
 def _common_substrings(outs: Sequence[str]) -> list[str]:
     if len(outs) < 2:
         return []
-    shortest = min(outs, key=len)[:40]
-    found = set()
-    for i in range(len(shortest)):
-        for j in range(i + 1, len(shortest) + 1):
-            sub = shortest[i:j]
-            if all(sub in o for o in outs):
-                found.add(sub)
-            else:
-                break
-    maximal = [s for s in found if not any(s != o and s in o for o in found)]
-    keep = [s for s in maximal if len(s) >= 2 or not s.isalnum()]
-    return sorted(keep, key=lambda s: (-len(s), s))
+    return [s for s in _common_pieces(outs, 1, 40) if len(s) >= 2 or not s.isalnum()]
 
 
 def string_constants(examples: Sequence[Example]) -> list[str]:
@@ -149,22 +164,7 @@ def list_constants(examples: Sequence[Example]) -> list[tuple[int, ...]]:
 
 def _common_runs(outs: Sequence[tuple[int, ...]], min_len: int = 2, most: int = 3) -> list[tuple[int, ...]]:
     """Maximal runs of at least ``min_len`` items found in every output (fixed items a rule inserts)."""
-    shortest = min(outs, key=len)[:30]
-
-    def inside(run: tuple[int, ...], o: tuple[int, ...]) -> bool:
-        n = len(run)
-        return any(o[i:i + n] == run for i in range(len(o) - n + 1))
-
-    found: set[tuple[int, ...]] = set()
-    for i in range(len(shortest)):
-        for j in range(i + min_len, len(shortest) + 1):
-            run = shortest[i:j]
-            if all(inside(run, o) for o in outs):
-                found.add(run)
-            else:
-                break
-    maximal = [r for r in found if not any(r != o and len(o) > len(r) and inside(r, o) for o in found)]
-    return sorted(maximal, key=lambda r: (-len(r), r))[:most]
+    return _common_pieces(outs, min_len, 30)[:most]
 
 
 def int_domain(examples: Sequence[Example], limit: int = 40) -> list[int]:

@@ -36,7 +36,7 @@ from typing import Any
 from .components import Component
 from .conditionals import IF_OPS, Conditionals
 from .enumerate import Enumerator, Found, Stop, is_list
-from .program import Call, Const, Expr, Lambda, Var, ops
+from .program import Call, Const, Expr, Lambda, Var, ops, variables
 
 SOURCE_MAX_COST = 3  # lists of at most this cost are tried as the list a map/filter runs over
 FUNCTION_MAX_COST = 6
@@ -121,11 +121,7 @@ class FunctionSolver:
                 en.level = level
                 en.step(level)
                 if cond is not None and level >= 2:
-                    cond.add_terms(en.values(ret, level) if level == 2 else en.values_at(ret, level))
-                    cond.add_preds(en.values("bool", level) if level == 2 else en.values_at("bool", level))
-                    hit = cond.solve(depth=2)
-                    if hit is not None and (best is None or hit[0] < best[0]):
-                        best = hit
+                    best = _branch(cond, en, ret, level, best, upto=level == 2)
                 if best is not None and best[0] <= level + 1:
                     break
         except Found as f:
@@ -134,28 +130,25 @@ class FunctionSolver:
             if time.perf_counter() > self.deadline:
                 raise
             if cond is not None and en.level >= 2:  # the programs of the level cut short still count
-                cond.add_terms(en.values_at(ret, en.level))
-                cond.add_preds(en.values_at("bool", en.level))
-                hit = cond.solve(depth=2)
-                if hit is not None and (best is None or hit[0] < best[0]):
-                    best = hit
+                best = _branch(cond, en, ret, en.level, best)
         finally:
             self.tried += en.tried
         # minimum description length: a function must be much smaller than the evidence it explains
         if best is not None and best[0] <= MAX_FUNCTION_COST and 2 * best[0] <= len(points):
             found = (best[0], Lambda(params, best[1]))
-        if found is not None and not _uses_params(found[1].body, params):
+        if found is not None and not variables(found[1].body) & set(params):
             found = None  # a constant function: never what a map or filter means
         self.cache[key] = found
         return found
 
 
-def _uses_params(e: Expr, params: tuple[str, ...]) -> bool:
-    if isinstance(e, Var):
-        return e.name in params
-    if isinstance(e, Call):
-        return any(_uses_params(a, params) for a in e.args)
-    return False
+def _branch(cond: Conditionals, en: Enumerator, ret: str, level: int, best: tuple[int, Expr] | None, *,
+            upto: bool = False) -> tuple[int, Expr] | None:
+    """Add one level's terms and tests (``upto``: every level so far) and keep the cheaper decision list."""
+    cond.add_terms(en.values(ret, level) if upto else en.values_at(ret, level))
+    cond.add_preds(en.values("bool", level) if upto else en.values_at("bool", level))
+    hit = cond.solve(depth=2)
+    return hit if hit is not None and (best is None or hit[0] < best[0]) else best
 
 
 def _head(e: Expr) -> str:
@@ -237,21 +230,13 @@ class Pointwise:
 
     def _single(self, cost: int, vec: tuple[Any, ...], e: Expr, shaped: bool = True) -> None:
         target = self.target
-        if shaped and all(len(v) == len(t) for v, t in zip(vec, target, strict=True)) and any(target):
-            points = [(x,) for v in vec for x in v]
-            if len(points) <= MAX_POINTS:
-                ex = [k for k, v in enumerate(vec) for _ in v]
-                outs = [y for t in target for y in t]
-                if "list-map" in self.ops and self._functional(points, ex, outs):
-                    hit = self.solver.solve(points, ex, outs, "int", ("a",))
-                    if hit:
-                        self._offer(self.ops["list-map"] + hit[0] + cost, Call("list-map", (hit[1], e)))
-                        return
-                if "list-mapi" in self.ops:
-                    ipoints = [(j, x) for v in vec for j, x in enumerate(v, 1)]
-                    hit = self.solver.solve(ipoints, ex, outs, "int", ("a", "b"))
-                    if hit:
-                        self._offer(self.ops["list-mapi"] + hit[0] + cost, Call("list-mapi", (hit[1], e)))
+        if (shaped and all(len(v) == len(t) for v, t in zip(vec, target, strict=True)) and any(target)
+                and sum(map(len, vec)) <= MAX_POINTS):
+            mapped = self._map_onto(vec, target)
+            if mapped is not None:
+                # same lengths: nothing is dropped, so no filter can be the answer as well
+                self._offer(mapped[0] + cost, Call(mapped[1], (mapped[2], e)))
+                return
         if "list-filter" in self.ops:
             labels = [_subsequence_labels(v, t) for v, t in zip(vec, target, strict=True)]
             if all(lab is not None for lab in labels) and any(not all(lab or []) for lab in labels):

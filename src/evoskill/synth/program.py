@@ -184,6 +184,15 @@ def ops(e: Expr) -> Iterator[str]:
         yield from ops(e.body)
 
 
+def variables(e: Expr) -> set[str]:
+    """The names of the variables a program reads (lambda bodies are not entered)."""
+    if isinstance(e, Var):
+        return {e.name}
+    if isinstance(e, Call):
+        return set().union(*(variables(a) for a in e.args))
+    return set()
+
+
 def substitute(e: Expr, env: Mapping[str, Expr]) -> Expr:
     """Replace variables by expressions (used to inline a learned skill's body)."""
     if isinstance(e, Var):

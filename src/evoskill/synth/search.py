@@ -59,7 +59,19 @@ from .constants import int_constants, int_domain, list_constants, string_constan
 from .enumerate import Enumerator, Found, Stop, is_list
 from .pointwise import Pointwise, outer_values
 from .primitives import FUNCTIONS, function_type
-from .program import Call, Const, Expr, Lambda, Var, compile_program, ops, substitute, to_module, to_sexpr
+from .program import (
+    Call,
+    Const,
+    Expr,
+    Lambda,
+    Var,
+    compile_program,
+    ops,
+    substitute,
+    to_module,
+    to_sexpr,
+    variables,
+)
 
 LAMBDA_MAX_COST = 4
 MAX_COST = 40
@@ -128,9 +140,7 @@ def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int
     fns = {c.name: c.fn for c in components}
     out: list[tuple[str, int, tuple[Any, ...], Expr]] = []
     for cost, _vec, body in en.values(ret):
-        used: set[str] = set()
-        _vars(body, used)
-        if not used:  # a constant body is never what map/filter want
+        if not variables(body):  # a constant body is never what map/filter want
             continue
         lam = Lambda(names, substitute(body, env))
         try:
@@ -151,14 +161,6 @@ def _guard(fn: Callable[..., int], bound: int = 10 ** 12) -> Callable[..., int]:
             return r
         raise OverflowError("value too large for the search")
     return guarded
-
-
-def _vars(e: Expr, acc: set[str]) -> None:
-    if isinstance(e, Var):
-        acc.add(e.name)
-    elif isinstance(e, Call):
-        for a in e.args:
-            _vars(a, acc)
 
 
 def synthesize(task: Task, components: Sequence[Component] | None = None, *, budget_seconds: float = 10.0,
@@ -394,9 +396,7 @@ def _closures(ftype: str, task: Task, comps: Sequence[Component], domain: list[i
     seen: set[tuple[Any, ...]] = set()
     for _t, bcost, (f,), lam in two:
         assert isinstance(lam, Lambda)
-        used: set[str] = set()
-        _vars(lam.body, used)
-        if used != {"a", "b"}:
+        if variables(lam.body) != {"a", "b"}:
             continue
         for ocost, oexpr, vals in outer:
             fs = tuple(_bind(f, v) for v in vals)
