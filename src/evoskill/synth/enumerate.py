@@ -38,6 +38,10 @@ class Found(Exception):
         self.cost = cost
 
 
+#: values evaluated between two looks at the clock and the program count
+CHUNK = 1024
+
+
 class Stop(Exception):
     """The budget (time or programs) is spent."""
 
@@ -188,14 +192,17 @@ class Enumerator:
             V0, E0 = V[0], E[0]
             if len(V0) > remaining:
                 V0 = V0[:remaining]
-            for i, v in enumerate(V0):
-                try:
-                    out = tuple(map(tuple, map(fn, v))) if conv else tuple(map(fn, v))
-                except Exception:
-                    continue
-                if out not in seen:
-                    accept(out, (E0[i],))
-            self._check(len(V0))
+            # in chunks, so that a slow component (a learned skill can be quadratic) still meets the deadline
+            for lo in range(0, len(V0), CHUNK):
+                chunk = V0[lo:lo + CHUNK]
+                for i, v in enumerate(chunk, lo):
+                    try:
+                        out = tuple(map(tuple, map(fn, v))) if conv else tuple(map(fn, v))
+                    except Exception:
+                        continue
+                    if out not in seen:
+                        accept(out, (E0[i],))
+                self._check(len(chunk))
         elif comp.arity == 2:
             V0, E0, V1, E1 = V[0], E[0], V[1], E[1]
             for i, v0 in enumerate(V0):
@@ -203,14 +210,15 @@ class Enumerator:
                 start = i if half else 0  # commutative with equal costs: each unordered pair once
                 W = V1[start:start + remaining]
                 e0 = E0[i]
-                for j, v1 in enumerate(W, start):
-                    try:
-                        out = tuple(map(tuple, map(fn, v0, v1))) if conv else tuple(map(fn, v0, v1))
-                    except Exception:
-                        continue
-                    if out not in seen:
-                        accept(out, (e0, E1[j]))
-                self._check(len(W))
+                for lo in range(0, len(W), CHUNK):
+                    for j, v1 in enumerate(W[lo:lo + CHUNK], start + lo):
+                        try:
+                            out = tuple(map(tuple, map(fn, v0, v1))) if conv else tuple(map(fn, v0, v1))
+                        except Exception:
+                            continue
+                        if out not in seen:
+                            accept(out, (e0, E1[j]))
+                    self._check(min(CHUNK, len(W) - lo))
         elif comp.arity == 3:
             V0, E0, V1, E1, V2, E2 = V[0], E[0], V[1], E[1], V[2], E[2]
             for i, v0 in enumerate(V0):

@@ -197,20 +197,31 @@ class Pointwise:
     def add_level(self, level: int) -> tuple[int, Expr] | None:
         if not self.ops or level > SOURCE_MAX_COST + FUNCTION_MAX_COST + 2:
             return self.best
-        # a source of cost c waits for level 2c - 1, so cheap sources get their answer accepted first
-        for c in range(1, min((level + 1) // 2, SOURCE_MAX_COST) + 1):
-            if c in self.done_levels:
+        # Sources are taken in rounds r = 1, 2, ...: primitive-only lists of cost r, then lists of cost r - 1
+        # that call learned skills (learned shortcuts are many and flood a level, so they wait one round).
+        # Within a round, lists that line up with the output (same lengths) come before longer ones; a list
+        # shorter than the output in some example is no source of anything (not even of a filter). A map,
+        # mapi or zip is tried over the first MAX_SOURCES of a round, a filter over all of them (a list the
+        # output is a subsequence of is rare).
+        for r in range(1, min(level, SOURCE_MAX_COST + 1) + 1):
+            if r in self.done_levels:
                 continue
-            self.done_levels.add(c)
-            # primitive-only sources first (learned shortcuts flood a level); a map, mapi or zip is tried
-            # over the first MAX_SOURCES of them (same-length lists are many), a filter over all of them
-            # (a list the output is a subsequence of is rare)
-            candidates = [(cost, vec, e) for cost, vec, e in self.en.values_at("list[int]", c)
-                          if _head(e) not in WRAPPERS and vec != self.target]
-            candidates.sort(key=lambda s: not set(ops(s[2])) <= self.primitive)
-            if c == SOURCE_MAX_COST:
-                candidates = self.positions + candidates
-            for k, (cost, vec, e) in enumerate(candidates):
+            self.done_levels.add(r)
+            candidates = []
+            for c, learned in ((r, False), (r - 1, True)):
+                if not 1 <= c <= SOURCE_MAX_COST:
+                    continue
+                for cost, vec, e in self.en.values_at("list[int]", c):
+                    if (_head(e) in WRAPPERS or vec == self.target
+                            or (not set(ops(e)) <= self.primitive) != learned):
+                        continue
+                    fit = self._fit(vec)
+                    if fit < 2:
+                        candidates.append((learned, fit, cost, vec, e))
+            candidates.sort(key=lambda s: (s[0], s[1]))
+            if r == SOURCE_MAX_COST:
+                candidates = [(False, self._fit(vec), cost, vec, e) for cost, vec, e in self.positions] + candidates
+            for k, (_learned, _fit, cost, vec, e) in enumerate(candidates):
                 if self.solver.tried > self.max_tried:
                     return self.best
                 shaped = k < MAX_SOURCES
@@ -223,6 +234,16 @@ class Pointwise:
                     self._zip(cost + scost, svec, se, vec, e)
                 self.sources.append((cost, vec, e))
         return self.best
+
+    def _fit(self, vec: tuple[Any, ...]) -> int:
+        """0: ``vec`` has the output's lengths (a map, or a zip's shorter list); 1: it is longer somewhere, or
+        half as long everywhere (a filter, a zip's longer list, half an interleave); 2: it is of no use."""
+        pairs = list(zip(vec, self.target, strict=True))
+        if all(len(v) == len(t) for v, t in pairs):
+            return 0
+        if all(len(v) >= len(t) for v, t in pairs) or all(2 * len(v) == len(t) for v, t in pairs):
+            return 1
+        return 2
 
     def _offer(self, cost: int, expr: Expr) -> None:
         if self.best is None or cost < self.best[0]:

@@ -495,10 +495,10 @@ def list_set_nth(xs: list[int], i: int, x: int) -> list[int]:
 
 def list_index_of(xs: list[int], x: int) -> int:
     """1-based position of the first ``x`` in ``xs`` (MATCH); 0 when absent."""
-    for i, y in enumerate(xs):
-        if y == x:
-            return i + 1
-    return 0
+    try:
+        return xs.index(x) + 1
+    except ValueError:
+        return 0
 
 
 def list_contains(xs: list[int], x: int) -> bool:

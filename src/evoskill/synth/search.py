@@ -72,6 +72,7 @@ from .program import (
     to_sexpr,
     variables,
 )
+from .simplify import simplify
 
 LAMBDA_MAX_COST = 4
 MAX_COST = 40
@@ -232,6 +233,10 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         en.tried += pointwise.solver.tried
     if result is not None and not _check(result[1], task, all_comps):
         result = None
+    if result is not None:
+        slim = _simplified(result[1], task, all_comps)
+        if slim != result[1] and _check(slim, task, all_comps):
+            result = (result[0], slim)
     return SearchResult(result is not None, result[1] if result else None, en.tried,
                         time.perf_counter() - t0, _cpu() - c0, result[0] if result else 0)
 
@@ -409,6 +414,13 @@ def _closures(ftype: str, task: Task, comps: Sequence[Component], domain: list[i
             seen.add(key)
             out.append((ftype, bcost - 1 + ocost, fs, Lambda(("a",), substitute(lam.body, {"b": oexpr}))))
     return out
+
+
+def _simplified(expr: Expr, task: Task, comps: Sequence[Component]) -> Expr:
+    """The program without no-op steps, its own or hidden in learned skills (:mod:`.simplify`)."""
+    learned = {c.name: c.program for c in comps if c.program is not None}
+    fns = {**FUNCTIONS, **{c.name: c.fn for c in comps}}
+    return simplify(expr, task.arity, [e.inputs for e in task.examples], learned, fns)
 
 
 def _check(expr: Expr, task: Task, comps: Sequence[Component]) -> bool:

@@ -16,10 +16,10 @@ MAX_ITEMS = 5000
 
 def list_index_of(xs: list[int], x: int) -> int:
     """1-based position of the first ``x`` in ``xs`` (MATCH); 0 when absent."""
-    for i, y in enumerate(xs):
-        if y == x:
-            return i + 1
-    return 0
+    try:
+        return xs.index(x) + 1
+    except ValueError:
+        return 0
 
 
 def _arg(raw: str) -> Any:
