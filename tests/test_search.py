@@ -53,6 +53,16 @@ def test_lambda_map(comps: list[Component]) -> None:
     assert r.source == "(list-map (lambda (a) (int-add a 1)) x0)"
 
 
+@pytest.mark.parametrize("name,lam", [("c048_1", "(lambda (a) (list-range 1 a))"),
+                                      ("c051_1", "(lambda (a) (list-repeat a a))")])
+def test_flat_map_with_a_list_valued_lambda(name: str, lam: str, comps: list[Component]) -> None:
+    """Rule et al.: every item becomes a run (1..item) or item copies of itself; the runs are joined."""
+    task = _task("lists-rule", name)
+    r = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=2_000_000)
+    assert r.source == f"(list-flat-map {lam} x0)"
+    assert _passes(task, r.source, comps, held_out=True)
+
+
 def test_deterministic_under_max_programs(comps: list[Component]) -> None:
     task = _task("strings-sygus", "initials")
     a = synthesize(task, comps, budget_seconds=30, max_programs=30000)

@@ -365,6 +365,11 @@ def list_mapi(f: Callable[[int, int], int], xs: list[int]) -> list[int]:
     return [f(i, x) for i, x in enumerate(xs, 1)]
 
 
+def list_flat_map(f: Callable[[int], list[int]], xs: list[int]) -> list[int]:
+    """Apply ``f`` to every item and join the lists it returns, in order (SelectMany, explode)."""
+    return [y for x in xs for y in f(x)]
+
+
 def list_sort_by(f: Callable[[int], int], xs: list[int]) -> list[int]:
     """The items ordered by the key ``f(item)``, ties kept in their order (SORTBY)."""
     return sorted(xs, key=f)
@@ -646,6 +651,10 @@ PRIMITIVES: tuple[Primitive, ...] = (
        "to combine two lists item by item.", ([_PLUS, [1, 2, 3], [10, 20]], [11, 22])),
     _p("list-mapi", "(int, int -> int), list[int] -> list[int]",
        "to transform every item using its position too.", ([_PLUS, [10, 20, 30]], [11, 22, 33]), ([_PLUS, []], [])),
+    _p("list-flat-map", "(int -> list[int]), list[int] -> list[int]",
+       "to replace every item by a list of items (repeat it, expand it to a range) and join them.",
+       (["(lambda (a) (list-repeat a 2))", [3, 1]], [3, 3, 1, 1]), (["(lambda (a) (list-range 1 a))", [2, 0, 1]],
+                                                                    [1, 2, 1])),
     _p("list-sort-by", "(int -> int), list[int] -> list[int]", "to order items by a computed key.",
        (["(lambda (a) (int-mod a 10))", [31, 12, 20]], [20, 31, 12]),),
     _p("list-interleave", "list[int], list[int] -> list[int]", "to alternate the items of two lists.",

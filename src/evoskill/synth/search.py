@@ -58,7 +58,7 @@ from .conditionals import ARBITRARY, IF_OPS, Conditionals
 from .constants import int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .pointwise import Pointwise, outer_values
-from .primitives import FUNCTIONS, function_type
+from .primitives import FUNCTIONS, MAX_ITEMS, function_type
 from .program import (
     Call,
     Const,
@@ -115,7 +115,7 @@ def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int
     if sig is None:
         return []
     params_t, ret = sig
-    if any(t != "int" for t in params_t) or ret not in ("int", "bool"):
+    if any(t != "int" for t in params_t) or ret not in ("int", "bool", "list[int]"):
         return []
     k = len(params_t)
     names = ("a", "b")[:k]
@@ -126,13 +126,15 @@ def _lambda_leaves(ftype: str, components: Sequence[Component], domain: list[int
         small = domain[:12]
         points = [(x, y) for x in small for y in small]
     columns = list(zip(*points, strict=True))
+    # bodies of a list-valued lambda (for list-flat-map) build a list from numbers: a repeat, a range, ...
+    body_types = ("int", "bool", "list[int]") if ret == "list[int]" else ("int", "bool")
     scalar = [c for c in components
-              if c.return_type in ("int", "bool") and all(t in ("int", "bool") for t in c.arg_types)]
+              if c.return_type in body_types and all(t in ("int", "bool") for t in c.arg_types)]
     leaves: list[tuple[str, int, tuple[Any, ...], Expr]] = [
         ("int", 1, tuple(col), Var(f"x{i}")) for i, col in enumerate(columns)]
     for v in (0, 1, 2, 3, 10, -1):
         leaves.append(("int", 1, (v,) * len(points), Const(v)))
-    en = Enumerator(len(points), scalar, leaves, deadline=deadline, max_values=20000)
+    en = Enumerator(len(points), scalar, leaves, deadline=deadline, max_values=20000, max_list=MAX_ITEMS)
     try:
         en.run(max_cost)
     except Stop:
@@ -378,7 +380,7 @@ def _closures(ftype: str, task: Task, comps: Sequence[Component], domain: list[i
     differs per example, so the leaf's vector holds one bound function per example.
     """
     sig = function_type(ftype)
-    if sig is None or sig[0] != ("int",):
+    if sig is None or sig[0] != ("int",) or sig[1] not in ("int", "bool"):
         return []
     examples = task.examples
     outer: list[tuple[int, Expr, tuple[int, ...]]] = []
