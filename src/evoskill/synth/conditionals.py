@@ -4,9 +4,9 @@ Terms of the output type that are right on *some* examples are grouped by the bi
 get right (cheapest term per mask); predicates (enumerated bool-valued programs) by the bitmask of examples
 where they are true. A solution for a set of examples ``X`` is a term whose mask covers ``X``, or
 ``(if p then-term else-rest)`` where ``p`` splits ``X``, the then-term covers ``X & p`` and the rest is
-solved recursively on ``X & ~p`` (a decision list, depth-limited). Terms must be right on at least
-two examples (a branch per example would just memorise the examples), and parity predicates cost
-extra (they split small example sets by luck).
+solved recursively on ``X & ~p`` (a decision list, depth-limited). Every branch must answer for at least
+two examples, and its term be right on at least two (a branch per example would just memorise the
+examples), and parity predicates cost extra (they split small example sets by luck).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .program import Call, Expr
 ARBITRARY = {"int-is-even", "int-is-odd"}
 
 MAX_PREDS = 200  # the cheapest distinct predicates tried per split
+MIN_BRANCH = 2  # examples a branch must answer for
 
 IF_OPS = {"str": "text-if", "int": "int-if", "list[int]": "list-if"}
 
@@ -89,11 +90,12 @@ class Conditionals:
             key = (need, d)
             if key in memo:
                 return memo[key]
-            best = cover(need)
+            # a branch (the else-branch included) answers for at least MIN_BRANCH examples
+            best = cover(need) if need == self.full or need.bit_count() >= MIN_BRANCH else None
             if d > 0:
                 for pm, (pc, pe) in preds:
                     yes, no = need & pm, need & ~pm
-                    if not yes or not no:
+                    if yes.bit_count() < MIN_BRANCH or no.bit_count() < MIN_BRANCH:
                         continue
                     then = cover(yes)
                     if then is None:
