@@ -1,0 +1,29 @@
+"""Divide and conquer for conditionals: a branch answers for at least two examples."""
+
+from __future__ import annotations
+
+from evoskill.synth.conditionals import Conditionals
+from evoskill.synth.program import Const, Var, to_sexpr
+
+
+def _solve(target: tuple[int, ...], terms: list[tuple[int, ...]], preds: list[tuple[bool, ...]]) -> str | None:
+    cond = Conditionals(len(target), target, "int-if")
+    cond.add_terms((1, vec, Const(vec[0]) if len(set(vec)) == 1 else Var(f"t{k}")) for k, vec in enumerate(terms))
+    cond.add_preds((1, vec, Var(f"p{k}")) for k, vec in enumerate(preds))
+    best = cond.solve()
+    return to_sexpr(best[1]) if best else None
+
+
+def test_two_branches_of_two_or_more_examples() -> None:
+    target = (1, 1, 1, 2, 2, 2)
+    got = _solve(target, [(1,) * 6, (2,) * 6], [(True, True, True, False, False, False)])
+    assert got == "(int-if p0 1 2)"
+
+
+def test_a_branch_for_one_example_is_a_lookup_table_and_refused() -> None:
+    """The else-branch's term is right on two examples, but would answer for only one of them."""
+    target = (1, 1, 1, 1, 1, 2)
+    assert _solve(target, [(1,) * 6, (2,) * 6], [(True, True, True, True, True, False)]) is None
+    # a predicate that leaves two examples to the else-branch is accepted
+    target2 = (1, 1, 1, 1, 2, 2)
+    assert _solve(target2, [(1,) * 6, (2,) * 6], [(True, True, True, True, False, False)]) == "(int-if p0 1 2)"
