@@ -23,7 +23,8 @@ def test_two_branches_of_two_or_more_examples() -> None:
 def test_a_branch_for_one_example_is_a_lookup_table_and_refused() -> None:
     """The else-branch's term is right on two examples, but would answer for only one of them."""
     target = (1, 1, 1, 1, 1, 2)
-    assert _solve(target, [(1,) * 6, (2,) * 6], [(True, True, True, True, True, False)]) is None
+    right_on_two = (1, 9, 9, 9, 9, 2)  # right on the first and the last example
+    assert _solve(target, [(1,) * 6, right_on_two], [(True, True, True, True, True, False)]) is None
     # a predicate that leaves two examples to the else-branch is accepted
     target2 = (1, 1, 1, 1, 2, 2)
     assert _solve(target2, [(1,) * 6, (2,) * 6], [(True, True, True, True, False, False)]) == "(int-if p0 1 2)"
