@@ -14,8 +14,9 @@ sub-problems from a higher-order operator's semantics:
 * ``(list-interleave A B)``: every output is twice as long as ``v``; the items at odd and at even positions
   are each a list already built or a map/mapi over ``v``.
 
-Sources are the cheapest lists built (cost <= 3, primitive-only ones first) plus the positions ``1..n`` of
-each list input. The small function search (:class:`FunctionSolver`) runs its own bottom-up enumeration over the pairs, with
+Sources are the cheapest lists built (cost <= 3; primitive-only ones first, lists built with learned skills
+one cost level later; only lists that can line up with the output) plus the positions ``1..n`` of each list
+input. The small function search (:class:`FunctionSolver`) runs its own bottom-up enumeration over the pairs, with
 the parameters, small constants, constants read off the pairs (a common difference or sum, a common output)
 and *outer* values: scalars of the task's inputs (length, first, last, largest, smallest, sum of a list
 input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` can be found. The function
@@ -43,7 +44,7 @@ FUNCTION_MAX_COST = 6
 MAX_FUNCTION_COST = 12  # a conditional body may grow past FUNCTION_MAX_COST, up to this
 SOLVE_PROGRAMS = 40_000  # per function search: a count, not a time, so the search stays deterministic
 MAX_POINTS = 60
-MAX_SOURCES = 12  # per cost level, for map, mapi, zip and interleave (filters try every source)
+MAX_SOURCES = 12  # per round of sources, for map, mapi, zip and interleave (filters try every source)
 WRAPPERS = ("list-map", "list-mapi", "list-filter", "list-zip-with")
 OUTER = ("list-len", "list-head", "list-last", "list-max", "list-min", "list-sum")
 
