@@ -186,13 +186,15 @@ def _chat_reply(text: str = "hello") -> dict[str, Any]:
             "usage": {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}}
 
 
-def _transport(statuses: list[int], ok_body: dict[str, Any], seen: list[Any]) -> httpx2.Client:
+def _transport(statuses: list[int], ok_body: dict[str, Any], seen: list[Any],
+               headers: list[dict[str, str]] | None = None) -> httpx2.Client:
     def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
         status = statuses.pop(0) if statuses else 200
         if status == 200:
             return httpx2.Response(200, json=ok_body)
-        return httpx2.Response(status, json={"error": {"message": f"status {status}", "type": "x"}})
+        extra = headers.pop(0) if headers else {}
+        return httpx2.Response(status, json={"error": {"message": f"status {status}", "type": "x"}}, headers=extra)
 
     return httpx2.Client(transport=httpx2.MockTransport(handler))
 
@@ -207,6 +209,30 @@ def test_openai_retries_429_then_succeeds(_offline_and_isolated: list[float]) ->
     body = json.loads(seen[-1].content)
     assert body["max_tokens"] == 7 and body["stop"] == ["\n"] and body["messages"][0]["role"] == "system"
     assert seen[-1].headers["authorization"] == "Bearer sk-test"
+
+
+def test_retry_after_from_the_server_is_honoured(_offline_and_isolated: list[float]) -> None:
+    """A 429 that says how long to wait is waited out exactly (capped), not with the generic backoff."""
+    seen: list[Any] = []
+    waits = [{"retry-after": "3"}, {"retry-after-ms": "1500"}, {"retry-after": "86400"}]
+    model = get_model("openai:gpt-4.1-mini", api_key="k",
+                      http_client=_transport([429, 429, 503], _chat_reply(), seen, waits))
+    assert model.complete([Message("user", "hi")]).text == "hello"
+    assert _offline_and_isolated == [3.0, 1.5, base.MAX_RETRY_AFTER] and len(seen) == 4
+    seen.clear()
+    model = get_model("anthropic:claude-haiku-4-5", api_key="ak", http_client=_transport(
+        [429], {"id": "m1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+                "content": [{"type": "text", "text": "yo"}], "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": 1, "output_tokens": 1}}, seen, [{"retry-after": "2"}]))
+    assert model.complete([Message("user", "hi")]).text == "yo" and _offline_and_isolated[-1] == 2.0
+
+
+def test_retry_after_header_forms() -> None:
+    assert base.retry_after({"retry-after": "7"}) == 7.0
+    assert base.retry_after({"retry-after-ms": "250"}) == 0.25
+    assert base.retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # a date in the past
+    assert base.retry_after({"retry-after": "soon"}) is None and base.retry_after({}) is None
+    assert base.retry_after(None) is None
 
 
 def test_openai_401_and_404_fail_clearly_without_retry() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..errors import ModelError
 
@@ -50,6 +52,8 @@ class Failure:
     status: int | None
     retryable: bool
     detail: str
+    #: seconds the server asked us to wait (``Retry-After`` / ``retry-after-ms``), if it said
+    retry_after: float | None = None
 
 
 # USD per million tokens (input, output); prefixes match dated variants such as ``claude-sonnet-4-20250514``.
@@ -89,6 +93,32 @@ def explain(provider: str, model: str, status: int | None, detail: str) -> Model
 
 _sleep = time.sleep  # the pause between retries; tests replace it
 
+#: the longest ``Retry-After`` honoured; a server asking for more gets this (then the next try, or a clear error)
+MAX_RETRY_AFTER = 60.0
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds to wait from a response's ``retry-after-ms`` or ``Retry-After`` header (seconds or an HTTP
+    date); None when absent or unreadable. ``headers`` is any case-insensitive mapping (httpx, requests)."""
+    if headers is None:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(str(value))
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=datetime.UTC)
+            return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+    except (TypeError, ValueError, AttributeError):
+        return None
+
 
 def with_retries(call: Callable[[], T], *, provider: str, model: str,
                  classify: Callable[[BaseException], Failure | None], retries: int = 4,
@@ -97,7 +127,9 @@ def with_retries(call: Callable[[], T], *, provider: str, model: str,
     """Run ``call``; retry rate limits and transient failures with bounded, jittered exponential backoff.
 
     ``classify`` turns a backend exception into a :class:`Failure` (None: not a model failure, re-raised
-    as is). Non-retryable failures, and retryable ones once ``retries`` are spent, become a ModelError.
+    as is). When the server said how long to wait (``Retry-After``), that wait is used instead of the
+    backoff, up to :data:`MAX_RETRY_AFTER`. Non-retryable failures, and retryable ones once ``retries`` are
+    spent, become a ModelError.
     """
     attempt = 0
     while True:
@@ -114,8 +146,11 @@ def with_retries(call: Callable[[], T], *, provider: str, model: str,
                 if failure.retryable:
                     err.message += f" (gave up after {attempt + 1} tries)"
                 raise err from exc
-            delay = min(max_delay, base_delay * 2 ** attempt)
-            (sleep or _sleep)(delay * (0.5 + random.random() / 2))
+            if failure.retry_after is not None:
+                delay = min(failure.retry_after, MAX_RETRY_AFTER)
+            else:
+                delay = min(max_delay, base_delay * 2 ** attempt) * (0.5 + random.random() / 2)
+            (sleep or _sleep)(delay)
             attempt += 1
 
 
