@@ -101,3 +101,20 @@ def test_list_constants_include_runs_every_output_has() -> None:
            Example(([7, 8, 9],), [7, 23, 68, 42, 9])]
     assert (23, 68, 42) in list_constants(exs)
     assert list_constants([Example(([1],), [1, 2]), Example(([3],), [4, 5])]) == [()]
+
+
+def test_learned_shortcuts_do_not_crowd_out_the_sources(comps: list[Component]) -> None:
+    """Forty learned list -> list skills, each as long as the output, must not use up the pointwise share
+    before ``(list-drop x0 1)`` is tried as a zip's source (sums of neighbours; Rule et al. c076)."""
+    learned = []
+    for k in range(1, 41):
+        expr = parse(f"(list-map (lambda (a) (int-add a {k})) (list-drop (list-reverse x0) 1))")
+        fns = {c.name: c.fn for c in comps}
+        learned.append(Component(f"shift-{k}", ("list[int]",), "list[int]", compile_program(expr, 1, fns),
+                                 "solution", 0.9, expr, uses=2))
+    f = lambda xs: [a + b for a, b in zip(xs[1:], xs, strict=False)]  # noqa: E731
+    ins = [[22, 1, 6, 8, 51, 26], [3, 9, 0, 4], [10, 20, 5, 7, 1], [8, 8, 1], [0, 5, 2, 9, 9, 3, 4]]
+    task = _lists("neighbour-sums", [(i, f(i)) for i in ins], [([1, 2, 3, 4, 5, 6, 7], f([1, 2, 3, 4, 5, 6, 7]))])
+    r = synthesize(task.for_solver(), [*comps, *learned], budget_seconds=60, max_programs=1_000_000)
+    assert r.solved and r.source is not None and "list-zip-with" in r.source, r.source
+    assert _generalizes(task, r.source, comps + learned)
