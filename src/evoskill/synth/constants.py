@@ -58,11 +58,13 @@ def _gaps(s: str, sources: Sequence[str], minlen: int = 2) -> list[str]:
     return out
 
 
-def _contains(piece: Sequence[Any], whole: Sequence[Any]) -> bool:
+def contains_piece(piece: Sequence[Any], whole: Sequence[Any]) -> bool:
     """Whether ``piece`` is a contiguous part of ``whole`` (a substring, or a run of list items)."""
     if isinstance(whole, str) and isinstance(piece, str):
         return piece in whole
     n = len(piece)
+    if n > len(whole) or (n and piece[0] not in whole):
+        return False
     return any(whole[i:i + n] == piece for i in range(len(whole) - n + 1))
 
 
@@ -76,11 +78,11 @@ def _common_pieces(outs: Sequence[Any], min_len: int, prefix: int) -> list[Any]:
     for i in range(len(shortest)):
         for j in range(i + min_len, len(shortest) + 1):
             piece = shortest[i:j]
-            if all(_contains(piece, o) for o in outs):
+            if all(contains_piece(piece, o) for o in outs):
                 found.add(piece)
             else:
                 break
-    maximal = [p for p in found if not any(p != o and len(o) > len(p) and _contains(p, o) for o in found)]
+    maximal = [p for p in found if not any(p != o and len(o) > len(p) and contains_piece(p, o) for o in found)]
     return sorted(maximal, key=lambda p: (-len(p), p))
 
 

@@ -55,7 +55,7 @@ from ..tasks import Example, Task, task_from_dict
 from .base import Attempt, Solution
 from .components import Component, core_components, from_spec, to_spec
 from .conditionals import ARBITRARY, IF_OPS, Conditionals
-from .constants import int_constants, int_domain, list_constants, string_constants
+from .constants import contains_piece, int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .pointwise import Pointwise, outer_values
 from .primitives import FUNCTIONS, MAX_ITEMS, function_type
@@ -292,15 +292,6 @@ class _Joiner:
         self.pieces: list[tuple[int, tuple[Any, ...], Expr]] = []
         self.seen_levels: set[int] = set()
 
-    @staticmethod
-    def _inside(p: Any, t: Any) -> bool:
-        if isinstance(t, str):
-            return p in t
-        n = len(p)
-        if n > len(t) or p[0] not in t:
-            return False
-        return any(t[i:i + n] == p for i in range(len(t) - n + 1))
-
     def add_level(self, level: int) -> tuple[int, Expr] | None:
         if self.op is None:
             return None
@@ -313,7 +304,7 @@ class _Joiner:
                     raise Stop()
                 # a piece must be non-empty in every example: a piece that vanishes on some example is
                 # almost always a coincidence that does not generalize
-                if all(vec) and all(self._inside(p, t) for p, t in zip(vec, self.target, strict=True)):
+                if all(vec) and all(contains_piece(p, t) for p, t in zip(vec, self.target, strict=True)):
                     new.append((cost, vec, e))
         if not new:
             return None
