@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import MissingBackend
 from ..keys import require_key
-from .base import Completion, Failure, Message, price_of, retry_after, status_retryable, with_retries
+from .base import Completion, Failure, Message, price_of, server_wait, status_retryable, with_retries
 
 
 def _sdk() -> Any:
@@ -31,7 +31,7 @@ def classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, anthropic.APIStatusError):
         # 529 "overloaded" is Anthropic's transient status; status_retryable covers all 5xx.
         return Failure(exc.status_code, status_retryable(exc.status_code), str(exc.message)[:300],
-                       retry_after(getattr(getattr(exc, "response", None), "headers", None)))
+                       server_wait(exc))
     if isinstance(exc, anthropic.APIConnectionError):
         return Failure(None, True, f"{type(exc).__name__}: {exc}"[:300])
     return None

@@ -97,6 +97,11 @@ _sleep = time.sleep  # the pause between retries; tests replace it
 MAX_RETRY_AFTER = 60.0
 
 
+def server_wait(exc: BaseException) -> float | None:
+    """:func:`retry_after` of the HTTP response an SDK exception carries (``exc.response.headers``), if any."""
+    return retry_after(getattr(getattr(exc, "response", None), "headers", None))
+
+
 def retry_after(headers: Any) -> float | None:
     """Seconds to wait from a response's ``retry-after-ms`` or ``Retry-After`` header (seconds or an HTTP
     date); None when absent or unreadable. ``headers`` is any case-insensitive mapping (httpx, requests)."""

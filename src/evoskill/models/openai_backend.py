@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from ..errors import MissingBackend
 from ..keys import get_key, require_key
-from .base import Completion, Failure, Message, price_of, retry_after, status_retryable, with_retries
+from .base import Completion, Failure, Message, price_of, server_wait, status_retryable, with_retries
 
 LOCAL_PLACEHOLDER_KEY = "sk-no-key-needed"
 
@@ -48,7 +48,7 @@ def classify(exc: BaseException) -> Failure | None:
     openai = _sdk()
     if isinstance(exc, openai.APIStatusError):
         return Failure(exc.status_code, status_retryable(exc.status_code), str(exc.message)[:300],
-                       retry_after(getattr(getattr(exc, "response", None), "headers", None)))
+                       server_wait(exc))
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return Failure(None, True, f"{type(exc).__name__}: {exc}"[:300])
     return None
