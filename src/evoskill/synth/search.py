@@ -26,6 +26,8 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
    (slack 3 for joins, 1 for conditionals, which overfit more easily), and *pointwise* answers
    (:mod:`evoskill.synth.pointwise`): when the output lines up with a cheap list already built, the function
    of a ``list-map``/``list-mapi``/``list-filter``/``list-zip-with`` is solved from element pairs (slack 2).
+6. **Simplification** (:mod:`evoskill.synth.simplify`): the answer loses every step that does nothing on the
+   examples, also steps hidden inside learned skills, and is checked again.
 
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
 shuffles the order of equally weighted components within a cost level); only the budget cut-off reads
@@ -33,7 +35,7 @@ the clock. ``max_programs`` bounds the number of candidate programs the enumerat
 the pointwise function searches may evaluate at most half as many again (a count too).
 
 Speed, measured with ``python benchmarks/search_speed.py --budget 3`` (one core, steady state on tasks the
-search does not solve): about 0.85 M programs/s overall, ~1.0-1.25 M/s on text tasks, ~0.3-0.4 M/s on list
+search does not solve): about 0.7-0.85 M programs/s overall (machine load moves it; README has the latest), ~1.0-1.25 M/s on text tasks, ~0.3-0.4 M/s on list
 tasks (list values are tuples of tuples, and each list primitive copies). cProfile (``--profile``) hot
 spots: the body of ``Enumerator._apply`` itself (``tuple(map(fn, v0, v1))`` plus the ``seen`` lookup,
 ~50% of the time), then the primitives (``text_before``/``text_after``/``str.find``, ``text_concat``,
