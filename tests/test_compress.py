@@ -26,7 +26,7 @@ from evoskill.library import Library
 from evoskill.sandbox import Sandbox
 from evoskill.synth.base import Solution
 from evoskill.synth.primitives import FUNCTIONS
-from evoskill.synth.program import parse, to_sexpr
+from evoskill.synth.program import ops, parse, to_sexpr
 from evoskill.tasks import Example, Task
 
 CORE = Path(evoskill.__file__).parent / "core" / "skills"
@@ -129,7 +129,9 @@ def test_learn_abstractions_in_library(tmp_path: Path, sandbox: Sandbox) -> None
     skill = lib.get(a.name)
     meta = skill.manifest.metadata
     assert meta["evoskill-kind"] == "abstraction" and meta["evoskill-program"] == to_sexpr(a.body)
-    assert set(meta["evoskill-parents"].split(",")) == set(a.uses)
+    # parents are the skills it calls; the solutions it was learned from are named in its body
+    assert set(meta["evoskill-parents"].split(",")) == set(ops(a.body))
+    assert all(u in skill.manifest.body for u in a.uses)
     assert meta["evoskill-signature"].endswith("-> str")
     assert json.loads((skill.path / "tests" / "examples.json").read_text())
     assert verify_copy(lib.skills_dir / a.name, lib, sandbox) == ""

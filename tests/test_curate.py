@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 import evoskill
 from evoskill.curate import merge_equivalent, probe_inputs, retire_failing
-from evoskill.distill import DistillResult, distill, verify_copy
+from evoskill.distill import DistillResult, distill, refresh_dependents, verify_copy
 from evoskill.library import Library
 from evoskill.sandbox import Sandbox
 from evoskill.skill import Skill
@@ -99,16 +101,31 @@ def test_merge_prefers_smaller_program(library: Library, sandbox: Sandbox) -> No
     assert [(m.kept, sorted(m.archived)) for m in merges] == [(c.name, sorted([a.name, b.name]))]
 
 
-def test_retire_archives_skill_whose_dependency_broke(library: Library, sandbox: Sandbox) -> None:
+def test_caller_keeps_the_version_it_was_tested_with(library: Library, sandbox: Sandbox) -> None:
     dep = add_python(library, sandbox, "loud", "def f(s):\n    return s.upper()\n", [("ab", "AB")])
     user = add_program(library, sandbox, "loud-bang", f'(text-concat ({dep.name} x0) "!")', [("ab", "AB!")])
+    good = add_program(library, sandbox, "loud-ask", f'(text-concat ({dep.name} x0) "?")', [("12", "12?")])
     assert retire_failing(library, sandbox) == []
     # a new version of the dependency changes its behaviour (its own tests still pass)
     add_python(library, sandbox, "loud", "def f(s):\n    return s.lower()\n", [("AB", "ab")])
     assert library.get(dep.name).manifest.metadata["evoskill-version"] == "2"
+    # callers carry the version they were tested with, so nothing breaks
+    assert retire_failing(library, sandbox) == []
+    refresh = refresh_dependents(library, sandbox, dep.name)
+    # the caller whose tests still pass moves to the new version; the other keeps its previous one
+    assert refresh.updated == [good.name] and set(refresh.kept) == {user.name}
+    assert library.get(good.name).manifest.metadata["evoskill-version"] == "2"
+    assert library.get(user.name).manifest.metadata["evoskill-version"] == "1"
+    assert verify_copy(library.skills_dir / user.name, library, sandbox) == ""
+
+
+def test_retire_archives_skill_whose_tests_fail(library: Library, sandbox: Sandbox) -> None:
+    user = add_program(library, sandbox, "bang", '(text-concat x0 "!")', [("ab", "ab!")])
+    broken = library.root / "edited"
+    shutil.copytree(library.get(user.name).path, broken / user.name)
+    (broken / user.name / "tests" / "examples.json").write_text('[{"inputs": ["ab"], "output": "nope"}]')
+    library.add(broken / user.name)
     assert retire_failing(library, sandbox) == [user.name]
-    rec = {r.name: r for r in library.list(include_archived=True)}
-    assert rec[user.name].archived and not rec[dep.name].archived
     assert "tests fail" in (library.history(user.name)[-1].reason or "")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,14 +57,15 @@ def test_sanitize_name() -> None:
 def test_program_solution_becomes_a_valid_tested_skill(library: Library, sandbox: Sandbox) -> None:
     res = distill(program_solution(), INITIALS, library=library, sandbox=sandbox, round=3)
     assert res.ok, res.reason
-    assert res.record is not None and res.record.name == "task-initials-of-a-name"
+    assert res.record is not None and res.record.name == "initials-of-a-name"
     skill = library.get(res.name)
     meta = skill.manifest.metadata
     assert meta["evoskill-kind"] == "solution" and meta["evoskill-trust"] == "verified"
     assert meta["evoskill-origin"] == "task:Initials of a name" and meta["evoskill-round"] == "3"
     assert meta["evoskill-signature"] == "str -> str" and meta["evoskill-program"] == PROGRAM
-    assert meta["evoskill-parents"] == "" and meta["evoskill-hash"] and meta["evoskill-version"] == "1"
-    assert "<" not in skill.description and "Use when" in skill.description
+    assert meta["evoskill-parents"] == "text-after,text-concat,text-left,text-upper" and meta["evoskill-hash"] and meta["evoskill-version"] == "1"
+    assert "<" not in skill.description and "Use it when" in skill.description
+    assert skill.description.startswith("Returns ") and "Built from" not in skill.description
     assert reference_problems(skill.path) == []
     cli = Path(sys.executable).parent / "agentskills"
     if cli.exists():
@@ -74,7 +76,7 @@ def test_program_solution_becomes_a_valid_tested_skill(library: Library, sandbox
     tests = json.loads((skill.path / "tests" / "examples.json").read_text())
     assert tests == [e.to_dict() for e in INITIALS.examples]
     # the stored skill runs from the command line beside its siblings
-    view = library.skills_dir / res.name / "scripts" / "task_initials_of_a_name.py"
+    view = library.skills_dir / res.name / "scripts" / "initials_of_a_name.py"
     out = subprocess.run([sys.executable, str(view), "Alan Turing"], capture_output=True, text=True)
     assert json.loads(out.stdout) == "A.T."
 
@@ -88,8 +90,8 @@ def test_parents_name_learned_skills(library: Library, sandbox: Sandbox) -> None
                   name="Bad Name!", description="Lower-case initials <b>")
     assert res.ok, res.reason
     skill = library.get(res.name)
-    assert res.name == "task-initials-lower"
-    assert skill.manifest.metadata["evoskill-parents"] == first.name
+    assert res.name == "initials-lower"
+    assert skill.manifest.metadata["evoskill-parents"] == f"{first.name},text-lower"
     assert "<" not in skill.description
 
 
@@ -123,8 +125,30 @@ def test_name_clash_gets_suffix(library: Library, sandbox: Sandbox) -> None:
                 examples=(Example(("ab",), "AB"),))
     res = distill(program_solution("(text-upper x0)"), task, library=library, sandbox=sandbox, name="text-upper")
     assert res.ok, res.reason
-    assert res.name == "task-text-upper"
+    assert res.name == "text-upper-2"
     other = Task(name="Text Upper", description="shout again", input_types=("str",), output_type="str",
                  examples=(Example(("cd",), "CD"),))
     res2 = distill(program_solution("(text-upper x0)"), other, library=library, sandbox=sandbox)
-    assert res2.ok and res2.name == "task-text-upper-2"
+    assert res2.ok and res2.name == "text-upper-3"
+
+
+def test_skill_runs_alone_with_plain_python(library: Library, sandbox: Sandbox, tmp_path: Path) -> None:
+    first = distill(program_solution(), INITIALS, library=library, sandbox=sandbox)
+    task = Task(name="initials-lower", description="", input_types=("str",), output_type="str",
+                examples=(Example(("John Smith",), "j.s."), Example(("ada lovelace",), "a.l.")))
+    res = distill(program_solution(f"(text-lower ({first.name} x0))"), task, library=library, sandbox=sandbox)
+    assert first.ok and res.ok, res.reason
+    alone = tmp_path / "elsewhere" / res.name
+    shutil.copytree(library.get(res.name).path, alone)
+    script = alone / "scripts" / "initials_lower.py"
+    run = subprocess.run([sys.executable, "-I", "-S", str(script), "Alan Turing"], capture_output=True, text=True,
+                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == "a.t."
+    # the learned skill it calls travels inside it, with its own vendored primitives
+    assert (alone / "scripts" / "_vendor" / first.name / "_vendor" / "text-upper" / "text_upper.py").is_file()
+    # a changed vendored copy is refused, not run
+    dep = alone / "scripts" / "_vendor" / "text-lower" / "text_lower.py"
+    dep.write_text(dep.read_text().replace("s.lower()", "s.upper()"))
+    run = subprocess.run([sys.executable, str(script), "Alan Turing"], capture_output=True, text=True)
+    assert run.returncode != 0 and "pinned" in run.stderr

@@ -44,7 +44,6 @@ from .synth.program import (
     parse,
     py_name,
     substitute,
-    to_module,
     to_sexpr,
 )
 from .tasks import TYPES, Example, type_of
@@ -448,20 +447,23 @@ def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, rou
     examples = a.examples[:12]
     program = to_sexpr(a.body)
     signature = dist.signature_text(a.arg_types, a.return_type)
-    what = (f"A sub-program shared by {len(a.uses)} solutions ({', '.join(a.uses[:3])}), "
-            f"learned by compression (saves {a.saving} nodes).")
-    desc = dist.describe(a.name, f"computes {program}", a.arg_types, a.return_type, examples, what)
-    desc = desc.replace("Use when a value must be transformed like this", "Use when a program needs this step")
+    desc = dist.program_description(a.body, a.arg_types, a.return_type, examples)
+    desc = desc.rsplit(" Use it when", 1)[0] + (f" A step shared by {len(a.uses)} learned solutions; use it as a"
+                                                " building block of larger programs.")
     meta = {"evoskill-kind": "abstraction", "evoskill-trust": "verified",
             "evoskill-origin": "author:evoskill-compress", "evoskill-round": str(round),
-            "evoskill-parents": ",".join(a.uses), "evoskill-signature": signature,
+            "evoskill-parents": ",".join(sorted(set(ops(a.body)))), "evoskill-signature": signature,
             "evoskill-program": program, "evoskill-version": dist.next_version(library, a.name)}
-    code = to_module(a.body, py_name(a.name), a.arg_types, a.return_type, desc)
+    try:
+        code, scripts = dist.program_script(library, a.body, py_name(a.name), a.arg_types, a.return_type, desc)
+    except EvoskillError as exc:
+        return dist.DistillResult(a.name, None, str(exc))
     body = dist.body_text(a.name, desc, signature, program, examples)
+    body += f"\nLearned by compression (Stitch) from: {', '.join(a.uses)}.\n"
 
     def build(root: Path) -> Path:
         return dist.stage_skill(root, name=a.name, description=desc, body=body, code=code,
-                                examples=examples, metadata=meta)
+                                examples=examples, metadata=meta, vendor_scripts=scripts)
 
     return dist.store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import verify
+from . import explain, standalone, verify
 from .errors import EvoskillError
 from .library import Library, SkillRecord
 from .sandbox import Sandbox
@@ -40,7 +40,7 @@ from .skill import (
 )
 from .synth.base import Solution
 from .synth.primitives import parse_signature
-from .synth.program import Expr, compile_program, ops, parse, py_name, size, to_module, to_sexpr
+from .synth.program import Expr, compile_program, ops, parse, py_name, py_type, to_module, to_sexpr
 from .tasks import Example, Task
 from .verify import Verifier
 
@@ -132,13 +132,25 @@ def describe(task_name: str, task_description: str, arg_types: Sequence[str], re
 
 
 def body_text(name: str, description: str, signature: str, program: str | None,
-              examples: Sequence[Example]) -> str:
+              examples: Sequence[Example], task: Task | None = None) -> str:
     """The Markdown body of SKILL.md: usage, program and a few examples."""
     func = py_name(name)
+    try:
+        arg_types, ret = parse_signature(signature)
+        params = ", ".join(f"{p}: {py_type(t)}" for p, t in zip(explain.parameter_names(arg_types), arg_types,
+                                                                  strict=True))
+        shown = f"{func}({params}) -> {py_type(ret)}"
+    except ValueError:
+        shown = f"{func}(...)"
     lines = [f"# {name}", "", description, "", "## Usage", "",
-             f"- Python: `{func}(...)` from `scripts/{func}.py` (signature `{signature}`).",
-             f"- Command line: `python scripts/{func}.py ARG...` (JSON arguments) prints the JSON result.",
+             f"- Python: `{shown}` in `scripts/{func}.py`.",
+             f"- Command line: `python scripts/{func}.py ARG...` (each argument JSON; a bare word is a string)"
+             " prints the JSON result. Needs only Python 3.10+; the skills it calls travel inside"
+             " `scripts/_vendor/`.",
              "- Tests: `tests/examples.json` lists inputs and expected outputs.", ""]
+    if task is not None:
+        lines += [f"Learned from task `{task.name}`" + (f": {task.description.strip()}" if task.description.strip()
+                                                         else "."), ""]
     if program:
         lines += ["## Program", "", "```", program, "```", ""]
     if examples:
@@ -178,14 +190,21 @@ def python_script(code: str, entry: str, func: str) -> str:
 
 
 def stage_skill(root: Path, *, name: str, description: str, body: str, code: str,
-                examples: Sequence[Example], metadata: dict[str, str]) -> Path:
-    """Write the skill folder ``root/name`` (SKILL.md, scripts/<py_name>.py, tests/examples.json)."""
+                examples: Sequence[Example], metadata: dict[str, str],
+                vendor_scripts: Mapping[str, Path] | None = None) -> Path:
+    """Write the skill folder ``root/name`` (SKILL.md, scripts/<py_name>.py, tests/examples.json).
+
+    ``vendor_scripts`` (skill name -> its ``scripts/`` folder) are copied into ``scripts/_vendor/`` so
+    that the folder runs on its own (:mod:`evoskill.standalone`).
+    """
     folder = root / name
     (folder / "scripts").mkdir(parents=True)
     (folder / "tests").mkdir()
     manifest = SkillManifest(name=name, description=description, metadata=dict(metadata), body=body)
     (folder / "SKILL.md").write_text(render_skill_md(manifest), "utf-8")
     (folder / "scripts" / f"{py_name(name)}.py").write_text(code, "utf-8")
+    if vendor_scripts:
+        standalone.vendor(folder, vendor_scripts)
     (folder / "tests" / "examples.json").write_text(
         json.dumps([e.to_dict() for e in examples], indent=1, ensure_ascii=False) + "\n", "utf-8")
     with_metadata(folder, {"evoskill-hash": content_hash(folder)})
@@ -230,7 +249,7 @@ def verify_in_place(folder: Path, sandbox: Sandbox, examples: Sequence[Example] 
 
 def dependencies(folder: Path, available: Iterable[str]) -> set[str]:
     """Names of ``available`` skills that ``folder``'s scripts mention as quoted strings (direct only)."""
-    names = set(available)
+    names = set(available) - set(standalone.vendored(folder))
     found: set[str] = set()
     for script in (folder / "scripts").glob("*.py"):
         for m in re.finditer(r"""["']([a-z0-9]+(?:-[a-z0-9]+)*)["']""", script.read_text("utf-8", "replace")):
@@ -332,12 +351,52 @@ def next_version(library: Library, name: str) -> str:
         return "1"
 
 
+_KIND_WORDS = {"str": "a text", "int": "a number", "bool": "a yes/no answer", "list[int]": "a list of numbers"}
+
+
+def program_description(expr: Expr, arg_types: Sequence[str], return_type: str, examples: Sequence[Example],
+                        learned: Mapping[str, str] | None = None) -> str:
+    """What the program does (a sentence from its parts), one example, then when to use it."""
+    parts = [explain.sentence(expr, arg_types, return_type, learned)]
+    for ex in examples:
+        shown = f"For example, {', '.join(_show(v) for v in ex.inputs)} gives {_show(ex.output)}."
+        if len(shown) < 160:
+            parts.append(shown)
+            break
+    takes = " and ".join(_KIND_WORDS.get(t, t) for t in arg_types) or "nothing"
+    parts.append(f"Use it when {takes} must become {_KIND_WORDS.get(return_type, return_type)} this way.")
+    text = " ".join(parts).replace("<", "").replace(">", "")
+    if len(text) > MAX_DESCRIPTION:
+        text = " ".join(parts[-1:])
+    return text
+
+
+def program_script(library: Library, expr: Expr, func: str, arg_types: Sequence[str], return_type: str,
+                   doc: str) -> tuple[str, dict[str, Path]]:
+    """The script of a program skill and the ``scripts/`` folders it vendors (the skills it calls)."""
+    scripts = standalone.scripts_of(library, set(ops(expr)))
+    code = to_module(expr, func, tuple(arg_types), return_type, doc, pins=standalone.pins(scripts),
+                     params=explain.parameter_names(arg_types))
+    return code, scripts
+
+
+def task_skill_name(library: Library, task: Task, origin: str, expr: Expr | None, return_type: str) -> str:
+    """The skill name for a task's solution: the name its earlier solution has, else a readable one."""
+    for rec in library.list(include_archived=True):
+        if rec.trust != "built-in" and _origin_of(library, rec.name) == origin:
+            return rec.name
+    base = explain.readable_task_name(task.name)
+    if base is None and expr is not None:
+        base = explain.derive_name(expr, return_type)
+    return choose_name(base or sanitize_name(task.name), library, origin)
+
+
 def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbox, round: int = 0,
             name: str | None = None, description: str | None = None) -> DistillResult:
     """Turn a verified ``solution`` of ``task`` into a skill in ``library``; see the module docstring.
 
     ``name``/``description`` (e.g. from a model) are used only if they are valid; otherwise both are
-    derived deterministically from the task and the program.
+    derived deterministically from the program (its parts' phrases) or the task.
     """
     solver_view = task.for_solver()
     examples = list(solver_view.examples)
@@ -348,32 +407,40 @@ def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbo
             expr = parse(solution.source)
         except EvoskillError as exc:
             return DistillResult(name or task.name, None, f"unreadable program: {exc}")
-    skill_name = choose_name(sanitize_name(task.name), library, origin)
+    skill_name = task_skill_name(library, task, origin, expr, solution.return_type)
     if name is not None and valid_name(name) and choose_name(name, library, origin) == name:
         skill_name = name
-    what = f"Built from {len(set(ops(expr)))} skills ({size(expr)} nodes)." if expr is not None else ""
-    desc = description if valid_description(description) else describe(
-        task.name, task.description, solution.arg_types, solution.return_type, examples, what)
-    assert desc is not None
+    if valid_description(description):
+        desc = description or ""
+    elif expr is not None:
+        desc = program_description(expr, solution.arg_types, solution.return_type, examples)
+    else:
+        desc = describe(task.name, task.description, solution.arg_types, solution.return_type, examples)
     calls = set(solution.uses) | (set(ops(expr)) if expr is not None else set())
-    parents = sorted(calls & learned_names(library))
+    calls.discard(skill_name)
     signature = signature_text(solution.arg_types, solution.return_type)
     func = py_name(skill_name)
-    if expr is not None:
-        code = to_module(expr, func, tuple(solution.arg_types), solution.return_type, desc)
-    else:
-        code = python_script(solution.python, solution.entry, func)
+    vendor_scripts: dict[str, Path] = {}
+    try:
+        if expr is not None:
+            code, vendor_scripts = program_script(library, expr, func, solution.arg_types, solution.return_type,
+                                                  desc)
+        else:
+            code = python_script(solution.python, solution.entry, func)
+    except EvoskillError as exc:
+        return DistillResult(skill_name, None, str(exc))
     metadata = {"evoskill-kind": "solution", "evoskill-trust": "verified", "evoskill-origin": origin,
-                "evoskill-round": str(round), "evoskill-parents": ",".join(parents),
+                "evoskill-round": str(round), "evoskill-parents": ",".join(sorted(calls)),
                 "evoskill-signature": signature}
     if expr is not None:
         metadata["evoskill-program"] = solution.source
     metadata["evoskill-version"] = next_version(library, skill_name)
-    body = body_text(skill_name, desc, signature, solution.source if expr is not None else None, examples)
+    body = body_text(skill_name, desc, signature, solution.source if expr is not None else None, examples,
+                     task=task)
 
     def build(root: Path) -> Path:
         return stage_skill(root, name=skill_name, description=desc, body=body, code=code,
-                           examples=examples, metadata=metadata)
+                           examples=examples, metadata=metadata, vendor_scripts=vendor_scripts)
 
     return store_skill(build, skill_name, library=library, sandbox=sandbox, examples=examples)
 
@@ -389,20 +456,66 @@ def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbo
         return DistillResult(name, None, "no readable evoskill-signature")
     examples = load_examples(skill.path)
     source = to_sexpr(program)
-    parents = {p for p in meta.get("evoskill-parents", "").split(",") if p} | set(extra_parents)
-    parents &= set(ops(program)) & learned_names(library)
-    meta.update({"evoskill-program": source, "evoskill-parents": ",".join(sorted(parents)),
+    meta.update({"evoskill-program": source, "evoskill-parents": ",".join(sorted(set(ops(program)) - {name})),
                  "evoskill-version": next_version(library, name)})
     meta.pop("evoskill-hash", None)
     desc = skill.description
-    code = to_module(program, py_name(name), sig[0], sig[1], desc)
+    try:
+        code, vendor_scripts = program_script(library, program, py_name(name), sig[0], sig[1], desc)
+    except EvoskillError as exc:
+        return DistillResult(name, None, str(exc))
     body = body_text(name, desc, signature_text(*sig), source, examples)
 
     def build(root: Path) -> Path:
         return stage_skill(root, name=name, description=desc, body=body, code=code, examples=examples,
-                           metadata=meta)
+                           metadata=meta, vendor_scripts=vendor_scripts)
 
     return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
+
+
+def dependents(library: Library, name: str) -> list[str]:
+    """Active skills whose ``evoskill-parents`` name ``name`` (the skills that call it directly)."""
+    out = []
+    for skill in library.skills():
+        parents = skill.manifest.metadata.get("evoskill-parents", "")
+        if name in parents.split(","):
+            out.append(skill.name)
+    return out
+
+
+@dataclass
+class Refresh:
+    """What became of the skills calling a changed skill: updated to call the new version, or kept."""
+
+    updated: list[str]
+    kept: dict[str, str]  # name -> why it keeps its previous version
+
+
+def refresh_dependents(library: Library, sandbox: Sandbox, name: str) -> Refresh:
+    """After ``name`` changed: re-vendor and re-test every program skill that calls it (transitively).
+
+    A caller whose tests pass with the new version becomes a new version of itself; one whose tests fail
+    keeps its previous version, which still runs: it carries the version of ``name`` it was tested with.
+    """
+    result = Refresh([], {})
+    todo, seen = [name], {name}
+    while todo:
+        changed = todo.pop()
+        for user in dependents(library, changed):
+            if user in seen:
+                continue
+            seen.add(user)
+            source = library.get(user).manifest.metadata.get("evoskill-program")
+            if not source:
+                result.kept[user] = "not a program skill: it keeps the copy it was tested with"
+                continue
+            res = store_rewrite(user, parse(source), library=library, sandbox=sandbox)
+            if res.ok:
+                result.updated.append(user)
+                todo.append(user)
+            else:
+                result.kept[user] = res.reason
+    return result
 
 
 # ---- trusted callables ----------------------------------------------------------------------------------------

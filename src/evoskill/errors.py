@@ -83,6 +83,6 @@ class ModelError(EvoskillError):
 
 
 class MissingBackend(ModelError):
-    def __init__(self, message: str, *, extra: str, provider: str | None = None) -> None:
-        super().__init__(message, provider=provider, fix=f"pip install 'evoskill[{extra}]'")
+    def __init__(self, message: str, *, extra: str, provider: str | None = None, fix: str | None = None) -> None:
+        super().__init__(message, provider=provider, fix=fix or f"pip install 'evoskill[{extra}]'")
         self.extra = extra

