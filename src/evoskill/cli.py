@@ -41,6 +41,12 @@ def _library(args: argparse.Namespace, *, create: bool = False) -> Any:
     return Library(root, create=True)
 
 
+def _positive_int(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a version number (1, 2, ...)")
+    return int(raw)
+
+
 def _json_arg(raw: str) -> Any:
     try:
         return json.loads(raw)
@@ -70,9 +76,85 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from .intake import add_skill
+
     lib = _library(args)
-    rec = lib.add(Path(args.path))
-    _emit(args, _record(rec), lambda: out.print(f"Added {rec.name} (version {rec.version})."))
+    if args.no_test:
+        added = add_skill(lib, None, Path(args.path), test=False, force=args.force)
+    else:
+        with _sandbox(lib) as sb:
+            added = add_skill(lib, sb, Path(args.path), force=args.force)
+    rec = added.record
+    data = {**_record(rec), "new_version": added.new_version, "tested": added.tested, "warnings": added.warnings,
+            "callers_updated": added.refresh.updated if added.refresh else [],
+            "callers_kept": added.refresh.kept if added.refresh else {}}
+
+    def human() -> None:
+        for w in added.warnings:
+            err.print(f"warning: {w}", markup=False)
+        if not added.new_version:
+            out.print(f"{rec.name} is unchanged (version {rec.version} has the same content); nothing added.",
+                      markup=False)
+            return
+        out.print(f"Added {rec.name} version {rec.version} ({rec.trust}"
+                  + (", its tests passed in the sandbox)." if added.tested else ")."), markup=False)
+        if added.refresh and (added.refresh.updated or added.refresh.kept):
+            out.print(f"Callers re-tested: {len(added.refresh.updated)} now use the new version, "
+                      f"{len(added.refresh.kept)} keep their previous one "
+                      f"({', '.join(added.refresh.kept) or '-'}).", markup=False)
+
+    _emit(args, data, human)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .intake import import_skills
+
+    lib = _library(args)
+    items = import_skills(lib, args.source, ref=args.ref, force=args.force)
+    data = [{"path": i.path, "name": i.record.name if i.record else None,
+             "version": i.record.version if i.record else None, "error": i.reason or None,
+             "warnings": i.warnings} for i in items]
+
+    def human() -> None:
+        for i in items:
+            if i.record:
+                out.print(f"imported {i.record.name} (version {i.record.version}, not run; "
+                          f"`evoskill test {i.record.name}` verifies it)", markup=False)
+            else:
+                err.print(f"skipped {i.path}: {i.reason}", markup=False)
+            for w in i.warnings:
+                err.print(f"  warning: {w}", markup=False)
+        out.print(f"{sum(1 for i in items if i.record)} imported, {sum(1 for i in items if not i.record)} skipped")
+
+    _emit(args, data, human)
+    return 0 if all(i.record for i in items) else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export, select, target_dir
+
+    lib = _library(args)
+    dest = target_dir(args.to, user=args.user)
+    report = export(lib, select(lib, args.names, kind=args.kind, trust=args.trust), dest, force=args.force)
+    data = {"target": str(report.target), "written": report.written, "unchanged": report.unchanged,
+            "refused": report.refused}
+
+    def human() -> None:
+        for name, why in report.refused.items():
+            err.print(f"not exported {name}: {why}", markup=False)
+        out.print(f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.refused)} refused"
+                  f" -> {report.target}", markup=False)
+
+    _emit(args, data, human)
+    return 1 if report.refused else 0
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    rec = lib.revert(args.name, args.version)
+    _emit(args, _record(rec), lambda: out.print(
+        f"{rec.name} is now version {rec.version}, a copy of version {args.version}.", markup=False))
     return 0
 
 
@@ -104,14 +186,39 @@ def cmd_show(args: argparse.Namespace) -> int:
             "metadata": skill.manifest.metadata, "stats": vars(stats),
             "skill_md": (skill.path / "SKILL.md").read_text(encoding="utf-8")}
 
+    if args.depends:
+        return _show_depends(args, lib, skill)
+
     def human() -> None:
-        out.print(data["skill_md"])
+        out.print(data["skill_md"], markup=False)
         ep = skill.entry_point
         if ep:
             out.rule(str(ep[0].relative_to(skill.path)))
-            out.print(ep[0].read_text(encoding="utf-8"))
+            out.print(ep[0].read_text(encoding="utf-8"), markup=False)
         out.print(f"[dim]{skill.path} | uses {stats.uses}, successes {stats.successes}, "
                   f"failures {stats.failures}[/dim]")
+
+    _emit(args, data, human)
+    return 0
+
+
+def _show_depends(args: argparse.Namespace, lib: Any, skill: Any) -> int:
+    from .distill import dependents
+    from .standalone import call_tree
+
+    parents = [p for p in skill.manifest.metadata.get("evoskill-parents", "").split(",") if p]
+    tree = call_tree(skill.path)
+    callers = dependents(lib, skill.name)
+    data = {"name": skill.name, "calls": parents, "vendored": [{"depth": d, "name": n} for d, n in tree],
+            "called_by": callers}
+
+    def human() -> None:
+        out.print(f"{skill.name} calls: {', '.join(parents) or 'nothing'}", markup=False)
+        if tree:
+            out.print("travels with (scripts/_vendor):", markup=False)
+            for depth, name in tree:
+                out.print(f"  {'  ' * depth}{name}", markup=False)
+        out.print(f"called by: {', '.join(callers) or 'nothing'}", markup=False)
 
     _emit(args, data, human)
     return 0
@@ -177,11 +284,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from .intake import promote_if_passing
     from .verify import run_skill_tests
 
     lib = _library(args)
     with _sandbox(lib) as sb:
         results = run_skill_tests(lib, sb, [args.name] if args.name else None)
+    for r in results:
+        r["promoted"] = promote_if_passing(lib, r["name"], bool(r["passed"]))
 
     def human() -> None:
         for r in results:
@@ -275,6 +385,19 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    try:
+        from .mcp_server import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("fastmcp", "mcp", "mcp_types"):
+            raise
+        from .errors import MissingBackend
+
+        raise MissingBackend("`evoskill mcp` needs fastmcp", extra="mcp") from None
+    serve(args.library, args.transport, port=args.port, proposer=args.proposer, model=args.model)
+    return 0
+
+
 # ---- parser ------------------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,13 +421,33 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name")
     sp.add_argument("--from", dest="from_file", metavar="FILE.py", help="use the first public function of FILE.py")
     sp.add_argument("--dir", default=".", help="where to create the folder (default: here)")
-    add("add", cmd_add, "validate a skill folder and add it to the library").add_argument("path")
+    sp = add("add", cmd_add, "test a skill folder in the sandbox and add it to the library")
+    sp.add_argument("path")
+    sp.add_argument("--no-test", action="store_true", help="store without running its tests (as unverified)")
+    sp.add_argument("--force", action="store_true", help="replace a built-in skill or one of another origin")
+    sp = add("import", cmd_import, "store skills from a folder or a git repository (nothing is run)")
+    sp.add_argument("source", help="a skill folder, a folder of skills, or a git URL / repository path")
+    sp.add_argument("--ref", default=None, help="git branch, tag or commit")
+    sp.add_argument("--force", action="store_true", help="replace skills of another origin")
+    sp = add("export", cmd_export, "write skills as standalone folders where agents look for them")
+    sp.add_argument("names", nargs="*", help="skills to export (default: every verified non-primitive skill)")
+    sp.add_argument("--to", required=True, metavar="claude|codex|agents|DIR")
+    scope = sp.add_mutually_exclusive_group()
+    scope.add_argument("--user", action="store_true", help="the user's skills folder (~/.claude/skills, ...)")
+    scope.add_argument("--project", action="store_true", help="the project's skills folder (default)")
+    sp.add_argument("--kind", choices=["primitive", "solution", "abstraction", "instruction"])
+    sp.add_argument("--trust", choices=["built-in", "verified", "imported", "unverified"])
+    sp.add_argument("--force", action="store_true", help="overwrite folders evoskill did not write")
+    sp = add("revert", cmd_revert, "bring back an earlier version of a skill (as a new version)")
+    sp.add_argument("name")
+    sp.add_argument("version", type=int)
     sp = add("list", cmd_list, "list the skills in the library")
     sp.add_argument("--all", action="store_true", help="include archived skills")
     sp.add_argument("--kind", choices=["primitive", "solution", "abstraction", "instruction"])
     sp = add("show", cmd_show, "show a skill")
     sp.add_argument("name")
-    sp.add_argument("--version", dest="version", default=None, help="a stored version")
+    sp.add_argument("--version", dest="version", default=None, type=_positive_int, help="a stored version")
+    sp.add_argument("--depends", action="store_true", help="what it calls, what travels with it, what calls it")
     sp = add("search", cmd_search, "full-text search over names, descriptions and bodies")
     sp.add_argument("query")
     sp.add_argument("-k", type=int, default=10)
@@ -341,6 +484,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--max-programs", type=int, default=None, help="also stop a search after this many programs")
         sp.add_argument("--proposer", choices=["search", "llm", "hybrid"], default="search")
         sp.add_argument("--model", default=None, help="provider:model, e.g. local:smollm2 or openai:gpt-4.1-mini")
+
+    sp = add("mcp", cmd_mcp, "serve the library over MCP (skills as resources; search, run, solve, submit tools)")
+    sp.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    sp.add_argument("--port", type=int, default=8000, help="port for --transport http (on 127.0.0.1)")
+    sp.add_argument("--proposer", choices=["search", "llm", "hybrid"], default="search",
+                    help="what solve_task uses")
+    sp.add_argument("--model", default=None, help="provider:model for --proposer llm|hybrid")
 
     ks = add("keys", cmd_keys, "store API keys for model providers")
     kss = ks.add_subparsers(dest="keys_command", required=True)

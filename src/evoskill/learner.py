@@ -11,6 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+from .skill import BUILDING_BLOCK_TRUST
 from .synth.base import Solution
 from .synth.components import Component, components_from_skills, to_spec
 from .tasks import Task
@@ -36,7 +37,9 @@ class Learner:
         """Every active executable skill as a search component, weighted by its usage statistics."""
         with self._lock:
             if self._components is None:
-                skills = [s for s in self.library.skills() if s.manifest.metadata.get("evoskill-signature")]
+                trusted = {r.name for r in self.library.list() if r.trust in BUILDING_BLOCK_TRUST}
+                skills = [s for s in self.library.skills()
+                          if s.name in trusted and s.manifest.metadata.get("evoskill-signature")]
                 stats = {s.name: self.library.stats(s.name) for s in skills}
                 self._components = components_from_skills(skills, stats)
             return self._components

@@ -387,8 +387,12 @@ class Library:
             archived: dict[str, bool] = {}
             for ev in log:
                 name = ev["name"]
-                if ev["kind"] in ("archived", "restored"):
-                    archived[name] = ev["kind"] == "archived"
+                if ev["kind"] != "used":
+                    if ev["kind"] in ("archived", "restored"):
+                        archived[name] = ev["kind"] == "archived"
+                    if ev["kind"] == "trust-changed" and ev.get("trust") in TRUST_LEVELS:
+                        conn.execute("UPDATE versions SET trust=? WHERE name=? AND version=?",
+                                     (ev["trust"], name, ev.get("version")))
                     conn.execute("INSERT INTO events(name, kind, version, reason, ts) VALUES (?,?,?,?,?)",
                                  (name, ev["kind"], ev.get("version"), ev.get("reason"), ev.get("ts", 0)))
                 elif ev["kind"] == "used":
@@ -410,7 +414,7 @@ class Library:
                       info.get("added_at", 0.0)))
         conn.execute("INSERT INTO events(name, kind, version, reason, ts) VALUES (?,?,?,?,?)",
                      (name, "added" if version == 1 else "new-version", version,
-                      info.get("origin"), info.get("added_at", 0.0)))
+                      info.get("reason") or info.get("origin"), info.get("added_at", 0.0)))
 
     def _set_current(self, name: str, archived: bool) -> None:
         """Point ``skills`` and ``fts`` at the latest version of ``name`` (inside a transaction)."""
@@ -522,11 +526,12 @@ class Library:
                 "origin": origin or meta.get("evoskill-origin"), "added_at": time.time()}
 
     def add(self, path: str | os.PathLike[str], *, origin: str | None = None,
-            trust: str | None = None) -> SkillRecord:
+            trust: str | None = None, force: bool = False, reason: str | None = None) -> SkillRecord:
         """Validate and store the skill folder at ``path``; returns its record.
 
         Identical content already stored as the latest version returns that record (and restores
-        it if it was archived); changed content becomes version n+1. Raises InvalidSkill (library
+        it if it was archived); changed content becomes version n+1. A new version may not replace a
+        built-in skill, or a skill of another origin, unless ``force``. Raises InvalidSkill (library
         untouched) when the folder breaks any rule.
         """
         if trust is not None and trust not in TRUST_LEVELS:
@@ -537,13 +542,22 @@ class Library:
         managed = any(k.startswith("evoskill-") for k in skill.manifest.metadata)
         with self._locked():
             conn = self._db()
-            row = conn.execute("SELECT v.version, v.hash, v.source_hash, s.archived FROM skills s JOIN "
-                               "versions v ON v.name=s.name AND v.version=s.version WHERE s.name=?",
+            row = conn.execute("SELECT v.version, v.hash, v.source_hash, s.archived, v.trust, v.origin FROM skills s "
+                               "JOIN versions v ON v.name=s.name AND v.version=s.version WHERE s.name=?",
                                (name,)).fetchone()
             if row is not None and src_hash in (row[1], row[2]):
                 if row[3]:
                     self.restore(name, reason="added again")
                 return self._record(name)
+            if row is not None and not force:
+                new_trust = trust or skill.manifest.metadata.get("evoskill-trust", "imported")
+                new_origin = origin or skill.manifest.metadata.get("evoskill-origin")
+                if row[4] == "built-in" and new_trust != "built-in":
+                    raise UserError(f"'{name}' is a built-in skill: a skill of that name would change every "
+                                    "skill that calls it", fix="give your skill another name (or pass --force)")
+                if row[5] and new_origin and row[5] != new_origin:
+                    raise UserError(f"'{name}' already exists with another origin ({row[5]})",
+                                    fix="give your skill another name (or pass --force to replace it)")
             version = row[0] + 1 if row else 1
             stage = self._staging / uuid.uuid4().hex
             dest = stage / name
@@ -574,6 +588,8 @@ class Library:
                 raise
             os.rename(stage, self._version_dir(name, version))  # the commit point
             _fsync_dir(self._versions / name)
+            if reason:
+                info["reason"] = reason
             conn.execute("BEGIN IMMEDIATE")
             self._insert_version(name, version, info)
             self._set_current(name, bool(row[3]) if row else False)
@@ -615,6 +631,41 @@ class Library:
                 self._sync_view(name)
                 (self._journal / name).unlink()
             return self._record(name)
+
+    def revert(self, name: str, version: int) -> SkillRecord:
+        """Bring back stored ``version`` of ``name`` as a new version (nothing is overwritten)."""
+        with self._locked():
+            current, _ = self._require(name)
+            if not 1 <= int(version) <= current:
+                raise UserError(f"'{name}' has no version {version}", fix=f"versions are 1..{current}")
+            if int(version) == current:
+                return self._record(name)
+            info = json.loads((self._version_dir(name, int(version)) / "version.json").read_text("utf-8"))
+            return self.add(self._version_dir(name, int(version)) / name, force=True, trust=info.get("trust"),
+                            origin=info.get("origin"), reason=f"reverted to version {version}")
+
+    def note(self, name: str, kind: str, reason: str) -> None:
+        """Record a lifecycle event of ``name`` (e.g. a trust change) with its reason."""
+        with self._locked():
+            version, _ = self._require(name)
+            self._log_event(name, kind, version, reason)
+
+    def set_trust(self, name: str, trust: str, reason: str) -> SkillRecord:
+        """Move the current version of ``name`` to another trust tier; an event with the reason records it."""
+        if trust not in TRUST_LEVELS:
+            raise UserError(f"unknown trust level '{trust}'", fix=f"use one of {', '.join(TRUST_LEVELS)}")
+        with self._locked():
+            version, _ = self._require(name)
+            self._log_event(name, "trust-changed", version, f"{trust}: {reason}", trust=trust)
+            conn = self._db()
+            conn.execute("UPDATE versions SET trust=? WHERE name=? AND version=?", (trust, name, version))
+            return self._record(name)
+
+    def origin(self, name: str) -> str | None:
+        """Where the current version of ``name`` came from (``task:...``, ``author:...``, a path or URL)."""
+        version, _ = self._require(name)
+        row = self._db().execute("SELECT origin FROM versions WHERE name=? AND version=?", (name, version)).fetchone()
+        return row[0] if row else None
 
     def record_use(self, name: str, success: bool) -> None:
         """Count one use of ``name`` and whether it succeeded."""

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_SKILL_MD_BYTES",
     "MAX_TOTAL_BYTES",
+    "BUILDING_BLOCK_TRUST",
     "TRUST_LEVELS",
     "Problem",
     "Skill",
@@ -70,7 +71,9 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_FILES = 5000
 SPEC_KEYS = ("name", "description", "license", "compatibility", "metadata", "allowed-tools")
-TRUST_LEVELS = ("built-in", "verified", "imported")
+TRUST_LEVELS = ("built-in", "verified", "imported", "unverified")
+#: Tiers whose skills the search may compose and a model may be shown; others are only stored.
+BUILDING_BLOCK_TRUST = ("built-in", "verified")
 EVOSKILL_KEYS = (
     "evoskill-version", "evoskill-trust", "evoskill-origin", "evoskill-parents", "evoskill-hash",
     "evoskill-signature", "evoskill-program", "evoskill-kind", "evoskill-round",
@@ -510,6 +513,12 @@ def with_metadata(skill_dir: str | os.PathLike[str], updates: Mapping[str, str |
 
 # ------------------------------------------------------------------------------------------ Skill
 
+def tolerated(p: Problem) -> bool:
+    """Spec violations agent clients load anyway (a published skill's over-long description): loading
+    keeps them as warnings; ``evoskill validate`` and the skills evoskill writes still treat them as errors."""
+    return p.severity == "error" and p.field in ("description", "compatibility") and "the limit is" in p.message
+
+
 class Skill:
     """A valid skill folder loaded from disk (use :meth:`load`)."""
 
@@ -522,7 +531,8 @@ class Skill:
     def load(cls, path: str | os.PathLike[str]) -> Skill:
         """Validate and load the skill folder at ``path``; raises InvalidSkill listing every error."""
         root = Path(os.path.abspath(path))
-        problems = validate_skill_dir(root)
+        problems = [Problem(p.file, p.field, p.message, "warning") if tolerated(p) else p
+                    for p in validate_skill_dir(root)]
         errors = [p for p in problems if p.severity == "error"]
         manifest = None
         if not errors:

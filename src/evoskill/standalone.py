@@ -96,3 +96,45 @@ def _nested(scripts_dir: Path, depth: int) -> list[tuple[int, str]]:
             out.append((depth, child.name))
             out += _nested(child, depth + 1)
     return out
+
+
+_ALONE = r'''
+import importlib.util, json, sys
+folder, func = sys.argv[1], sys.argv[2]
+spec = importlib.util.spec_from_file_location("skill_alone", f"{folder}/scripts/{func}.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+fn = getattr(module, func)
+failed = []
+for ex in json.load(open(f"{folder}/tests/examples.json", encoding="utf-8")):
+    try:
+        got = fn(*ex["inputs"])
+    except Exception as exc:
+        got = f"{type(exc).__name__}: {exc}"
+    if json.dumps(got, sort_keys=True) != json.dumps(ex["output"], sort_keys=True):
+        failed.append({"inputs": ex["inputs"], "expected": ex["output"], "got": got})
+print(json.dumps(failed[:3]))
+'''
+
+
+def run_alone(folder: Path, python: str = "python3", timeout: float = 60.0) -> str:
+    """Run a skill folder's tests with a plain ``python`` (isolated mode, empty working folder, no evoskill);
+    "" when they all pass, else what failed. The folder should already sit outside any library."""
+    import json
+    import subprocess
+    import tempfile
+
+    script = entry_script(folder)
+    if not script.is_file() or not (folder / "tests" / "examples.json").is_file():
+        return "no script or no tests/examples.json"
+    with tempfile.TemporaryDirectory(prefix="evoskill-alone-") as cwd:
+        try:
+            run = subprocess.run([python, "-I", "-S", "-c", _ALONE, str(folder), script.stem], cwd=cwd,
+                                 capture_output=True, text=True, timeout=timeout,
+                                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        except subprocess.TimeoutExpired:
+            return f"timed out after {timeout:.0f} s"
+    if run.returncode != 0:
+        return (run.stderr.strip().splitlines() or ["failed"])[-1]
+    failed = json.loads(run.stdout or "[]")
+    return "" if not failed else f"{len(failed)}+ examples fail, e.g. {failed[0]}"
