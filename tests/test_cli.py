@@ -97,7 +97,9 @@ def test_failing_skill_test_reports_failure(lib: Path, tmp_path: Path) -> None:
     assert evo("new", "always-x", "--dir", str(tmp_path), lib=lib).returncode == 0
     folder = tmp_path / "always-x"
     (folder / "tests" / "examples.json").write_text(json.dumps([{"inputs": ["a"], "output": "b"}]))
-    assert evo("add", str(folder), lib=lib).returncode == 0
+    refused = evo("add", str(folder), lib=lib)
+    assert refused.returncode == 2 and 'should return "b"' in refused.stderr and "Traceback" not in refused.stderr
+    assert evo("add", str(folder), "--no-test", lib=lib).returncode == 0
     r = evo("test", "always-x", lib=lib)
     assert r.returncode == 1 and "FAIL" in r.stdout and 'should return "b"' in r.stdout
 

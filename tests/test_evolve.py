@@ -95,7 +95,7 @@ def test_learning_makes_a_later_task_reachable(taskfile: Path, tmp_path: Path) -
     assert rep_on["first-word-upper"]["solved"] and rep_off["first-word-upper"]["solved"]
     assert not rep_off["shout-first-word"]["solved"]
     assert rep_on["shout-first-word"]["solved"]
-    assert "task-first-word-upper" in rep_on["shout-first-word"]["program"]
+    assert "first-word-upper" in rep_on["shout-first-word"]["program"]
     metrics = json.loads((tmp_path / "on" / "metrics.jsonl").read_text().splitlines()[0])
     assert metrics["reuse"] > 0
 
@@ -182,7 +182,7 @@ def test_solve_prints_program_and_saves_skill(tmp_path: Path) -> None:
     r = evo("solve", str(f), "--library", str(lib), "--budget", "5", "--save", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["solved"] and out["generalized"] and out["skill"] == "task-last-word"
+    assert out["solved"] and out["generalized"] and out["skill"] == "last-word"
     assert "def last_word" in out["python"] or "def " in out["python"]
-    shown = evo("run", "task-last-word", "alan mathison turing", "--library", str(lib))
+    shown = evo("run", "last-word", "alan mathison turing", "--library", str(lib))
     assert shown.stdout.strip() == '"turing"', shown.stderr

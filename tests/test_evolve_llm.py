@@ -68,7 +68,7 @@ def test_invalid_model_description_falls_back_to_deterministic_text(library: Lib
     model = ScriptedModel([GOOD, "I think it should be called <Reverse>!"])
     report = run_with(model, library, tmp_path, "llm")
     model.assert_complete()
-    assert report["per_task"][0]["skill"] == "task-reverse-words"
+    assert report["per_task"][0]["skill"] == "reverse-words"
 
 
 def test_hostile_or_wrong_code_is_recorded_and_nothing_stored(library: Library, tmp_path: Path,
