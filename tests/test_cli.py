@@ -97,6 +97,10 @@ def test_failing_skill_test_reports_failure(lib: Path, tmp_path: Path) -> None:
     assert evo("new", "always-x", "--dir", str(tmp_path), lib=lib).returncode == 0
     folder = tmp_path / "always-x"
     (folder / "tests" / "examples.json").write_text(json.dumps([{"inputs": ["a"], "output": "b"}]))
+    placeholder = evo("add", str(folder), lib=lib)
+    assert placeholder.returncode == 2 and "placeholder" in placeholder.stderr
+    md = folder / "SKILL.md"
+    md.write_text(md.read_text().replace("Describe what always-x does and when to use it.", "Echoes its input."))
     refused = evo("add", str(folder), lib=lib)
     assert refused.returncode == 2 and 'should return "b"' in refused.stderr and "Traceback" not in refused.stderr
     assert evo("add", str(folder), "--no-test", lib=lib).returncode == 0

@@ -16,13 +16,15 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .errors import EvoskillError, UserError
 
 # Piped output keeps tables readable (rich would assume 80 columns).
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: skill code, descriptions and values are printed literally (``[x]`` is not a style tag).
+out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 def _emit(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> None:
@@ -61,15 +63,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     lib = _library(args, create=True)
     added = install_core(lib)
-    data = {"library": str(lib.root), "core_skills_added": added}
-    _emit(args, data, lambda: out.print(f"Library ready at {lib.root} ({added} built-in skills added)."))
+    kept = sum(1 for r in lib.list(include_archived=True) if r.trust == "built-in" and r.archived)
+    data = {"library": str(lib.root), "core_skills_added": added, "built_in_archived_kept": kept}
+    _emit(args, data, lambda: out.print(
+        f"Library ready at {lib.root} ({added} built-in skills added or updated"
+        + (f"; {kept} you archived stay archived" if kept else "") + ")."))
     return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import new_skill
 
-    folder = new_skill(args.name, Path(args.dir), source_file=Path(args.from_file) if args.from_file else None)
+    folder = new_skill(args.name, Path(args.dir), source_file=Path(args.from_file) if args.from_file else None,
+                       function=args.function)
     _emit(args, {"path": str(folder)}, lambda: out.print(
         f"Created {folder}\nNext: add examples to {folder}/tests/examples.json, then `evoskill add {folder}`."))
     return 0
@@ -91,17 +97,16 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     def human() -> None:
         for w in added.warnings:
-            err.print(f"warning: {w}", markup=False)
+            err.print(f"warning: {w}")
         if not added.new_version:
-            out.print(f"{rec.name} is unchanged (version {rec.version} has the same content); nothing added.",
-                      markup=False)
+            out.print(f"{rec.name} is unchanged (version {rec.version} has the same content); nothing added.")
             return
         out.print(f"Added {rec.name} version {rec.version} ({rec.trust}"
-                  + (", its tests passed in the sandbox)." if added.tested else ")."), markup=False)
+                  + (", its tests passed in the sandbox)." if added.tested else ")."))
         if added.refresh and (added.refresh.updated or added.refresh.kept):
             out.print(f"Callers re-tested: {len(added.refresh.updated)} now use the new version, "
                       f"{len(added.refresh.kept)} keep their previous one "
-                      f"({', '.join(added.refresh.kept) or '-'}).", markup=False)
+                      f"({', '.join(added.refresh.kept) or '-'}).")
 
     _emit(args, data, human)
     return 0
@@ -120,11 +125,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         for i in items:
             if i.record:
                 out.print(f"imported {i.record.name} (version {i.record.version}, not run; "
-                          f"`evoskill test {i.record.name}` verifies it)", markup=False)
+                          f"`evoskill test {i.record.name}` verifies it)")
             else:
-                err.print(f"skipped {i.path}: {i.reason}", markup=False)
+                err.print(f"skipped {i.path}: {i.reason}")
             for w in i.warnings:
-                err.print(f"  warning: {w}", markup=False)
+                err.print(f"  warning: {w}")
         out.print(f"{sum(1 for i in items if i.record)} imported, {sum(1 for i in items if not i.record)} skipped")
 
     _emit(args, data, human)
@@ -142,9 +147,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     def human() -> None:
         for name, why in report.refused.items():
-            err.print(f"not exported {name}: {why}", markup=False)
+            err.print(f"not exported {name}: {why}")
         out.print(f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.refused)} refused"
-                  f" -> {report.target}", markup=False)
+                  f" -> {report.target}")
 
     _emit(args, data, human)
     return 1 if report.refused else 0
@@ -154,7 +159,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
     lib = _library(args)
     rec = lib.revert(args.name, args.version)
     _emit(args, _record(rec), lambda: out.print(
-        f"{rec.name} is now version {rec.version}, a copy of version {args.version}.", markup=False))
+        f"{rec.name} is now version {rec.version}, a copy of version {args.version}."))
     return 0
 
 
@@ -182,7 +187,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     lib = _library(args)
     skill = lib.get(args.name, args.version)
     stats = lib.stats(args.name)
-    data = {"name": skill.name, "path": str(skill.path), "description": skill.description,
+    record = lib.versions(args.name)[-1] if args.version is None else lib.versions(args.name)[args.version - 1]
+    archived = next(r.archived for r in lib.list(include_archived=True) if r.name == skill.name)
+    data = {"name": skill.name, "version": record.version, "trust": record.trust, "archived": archived,
+            "path": str(skill.path), "description": skill.description,
             "metadata": skill.manifest.metadata, "stats": vars(stats),
             "skill_md": (skill.path / "SKILL.md").read_text(encoding="utf-8")}
 
@@ -190,13 +198,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         return _show_depends(args, lib, skill)
 
     def human() -> None:
-        out.print(data["skill_md"], markup=False)
+        out.print(data["skill_md"])
         ep = skill.entry_point
         if ep:
             out.rule(str(ep[0].relative_to(skill.path)))
-            out.print(ep[0].read_text(encoding="utf-8"), markup=False)
-        out.print(f"[dim]{skill.path} | uses {stats.uses}, successes {stats.successes}, "
-                  f"failures {stats.failures}[/dim]")
+            out.print(ep[0].read_text(encoding="utf-8"))
+        out.print(f"{skill.path} | uses {stats.uses}, successes {stats.successes}, failures {stats.failures}"
+                  + (" | ARCHIVED (`evoskill restore` brings it back)" if archived else ""), style="dim")
 
     _emit(args, data, human)
     return 0
@@ -213,12 +221,12 @@ def _show_depends(args: argparse.Namespace, lib: Any, skill: Any) -> int:
             "called_by": callers}
 
     def human() -> None:
-        out.print(f"{skill.name} calls: {', '.join(parents) or 'nothing'}", markup=False)
+        out.print(f"{skill.name} calls: {', '.join(parents) or 'nothing'}")
         if tree:
-            out.print("travels with (scripts/_vendor):", markup=False)
+            out.print("travels with (scripts/_vendor):")
             for depth, name in tree:
-                out.print(f"  {'  ' * depth}{name}", markup=False)
-        out.print(f"called by: {', '.join(callers) or 'nothing'}", markup=False)
+                out.print(f"  {'  ' * depth}{name}")
+        out.print(f"called by: {', '.join(callers) or 'nothing'}")
 
     _emit(args, data, human)
     return 0
@@ -232,7 +240,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not hits:
             out.print("No skills match.")
         for h in hits:
-            out.print(f"[bold]{h.record.name}[/bold]  {h.record.description[:90]}")
+            out.print(Text.assemble((h.record.name, "bold"), f"  {h.record.description[:90]}"))
 
     _emit(args, [{"name": h.record.name, "score": h.score, "description": h.record.description} for h in hits],
           human)
@@ -254,21 +262,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _sandbox(library: Any, workers: int = 1) -> Any:
-    from .sandbox import Sandbox
+def _sandbox(library: Any, workers: int = 1, limits: Any = None) -> Any:
+    from .sandbox import Limits, Sandbox
 
-    return Sandbox(workers=workers, readable=[library.root])
+    return Sandbox(workers=workers, readable=[library.root], limits=limits or Limits())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .sandbox import Limits
+    from .verify import check_arguments
+
     lib = _library(args)
     skill = lib.get(args.name)
+    if next(r.archived for r in lib.list(include_archived=True) if r.name == skill.name):
+        raise UserError(f"{skill.name} is archived", fix=f"restore it first: `evoskill restore {skill.name}`")
     ep = skill.entry_point
     if ep is None:
         raise UserError(f"{skill.name} has no script (it is an instruction-only skill)",
                         fix=f"read it with `evoskill show {skill.name}`")
-    with _sandbox(lib) as sb:
-        res = sb.run_file(ep[0], ep[1], [_json_arg(a) for a in args.args])
+    values = [_json_arg(a) for a in args.args]
+    check_arguments(skill.name, skill.manifest.metadata.get("evoskill-signature"), values)
+    limits = Limits(cpu_seconds=args.timeout, wall_seconds=args.timeout * 2 + 5)
+    with _sandbox(lib, limits=limits) as sb:
+        res = sb.run_file(ep[0], ep[1], values)
     lib.record_use(skill.name, res.ok)
 
     def human() -> None:
@@ -295,8 +311,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     def human() -> None:
         for r in results:
-            mark = "[green]pass[/green]" if r["passed"] else ("[yellow]skip[/yellow]" if r["skipped"] else "[red]FAIL[/red]")
-            out.print(f"{mark} {r['name']}: {r['detail']}")
+            mark = ("pass", "green") if r["passed"] else (("skip", "yellow") if r["skipped"] else ("FAIL", "red"))
+            out.print(Text.assemble(mark, f" {r['name']}: {r['detail']}"))
         failed = sum(1 for r in results if not r["passed"] and not r["skipped"])
         out.print(f"{len(results)} skills, {failed} failing")
 
@@ -307,11 +323,13 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     lib = _library(args)
     events = lib.history(args.name)
-    rows = [vars(e) for e in events]
+    rows = [{**vars(e), "when": e.when} for e in events]
 
     def human() -> None:
-        for e in rows:
-            out.print("  ".join(f"{v}" for v in e.values() if v not in (None, "")))
+        t = Table("when (UTC)", "event", "version", "reason", box=None)
+        for e in events:
+            t.add_row(e.when.replace("T", " ").replace("+00:00", ""), e.kind, str(e.version or ""), e.reason or "")
+        out.print(t)
 
     _emit(args, rows, human)
     return 0
@@ -319,16 +337,20 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_archive(args: argparse.Namespace) -> int:
     lib = _library(args)
+    was = next((r.archived for r in lib.list(include_archived=True) if r.name == args.name), False)
     lib.archive(args.name, args.reason)
-    _emit(args, {"archived": args.name}, lambda: out.print(
+    _emit(args, {"archived": args.name, "changed": not was}, lambda: out.print(
+        f"{args.name} was already archived; nothing changed." if was else
         f"Archived {args.name} (kept on disk; `evoskill restore {args.name}` brings it back)."))
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     lib = _library(args)
+    was = next((r.archived for r in lib.list(include_archived=True) if r.name == args.name), True)
     lib.restore(args.name)
-    _emit(args, {"restored": args.name}, lambda: out.print(f"Restored {args.name}."))
+    _emit(args, {"restored": args.name, "changed": was}, lambda: out.print(
+        f"Restored {args.name}." if was else f"{args.name} is active; nothing changed."))
     return 0
 
 
@@ -350,10 +372,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if not result["solved"]:
             out.print(f"Not solved within {args.budget} s ({result['programs_tried']} programs tried).")
             return
-        out.print(f"[bold]program[/bold]  {result['program']}")
+        out.print(Text.assemble(("program", "bold"), f"  {result['program']}"))
         out.print(result["python"])
+        gen = result["generalized"]
+        out.print(Text.assemble(("held-out", "bold"), "  " + ("n/a (the task has no held-out examples)" if gen is None
+                                                             else "pass" if gen else "FAIL")))
         if result.get("skill"):
-            out.print(f"[bold]skill[/bold]  {result['skill']}")
+            out.print(Text.assemble(("skill", "bold"), f"  {result['skill']} ({result['distill']})"))
+        elif result.get("distill"):
+            out.print(Text.assemble(("skill", "bold"), f"  {result['distill']}"))
 
     _emit(args, result, human)
     return 0 if result["solved"] else 1
@@ -419,7 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("init", cmd_init, "create a library and add the built-in skills")
     sp = add("new", cmd_new, "scaffold an executable skill folder")
     sp.add_argument("name")
-    sp.add_argument("--from", dest="from_file", metavar="FILE.py", help="use the first public function of FILE.py")
+    sp.add_argument("--from", dest="from_file", metavar="FILE.py",
+                    help="make the skill from FILE.py (its helpers and constants come along)")
+    sp.add_argument("--function", default=None, metavar="NAME",
+                    help="the function of FILE.py to expose (default: the first public one)")
     sp.add_argument("--dir", default=".", help="where to create the folder (default: here)")
     sp = add("add", cmd_add, "test a skill folder in the sandbox and add it to the library")
     sp.add_argument("path")
@@ -455,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("run", cmd_run, "run a skill in the sandbox (arguments are JSON; bare words are strings)")
     sp.add_argument("name")
     sp.add_argument("args", nargs="*")
+    sp.add_argument("--timeout", type=float, default=20.0, help="CPU seconds the run may take (default 20)")
     add("test", cmd_test, "run skills' tests in the sandbox").add_argument("name", nargs="?")
     add("history", cmd_history, "versions and events of a skill").add_argument("name")
     sp = add("archive", cmd_archive, "archive a skill (never deleted)")
@@ -494,11 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ks = add("keys", cmd_keys, "store API keys for model providers")
     kss = ks.add_subparsers(dest="keys_command", required=True)
-    s = kss.add_parser("set", help="store a key (read from stdin or a prompt)")
+    s = kss.add_parser("set", parents=[common], help="store a key (read from stdin or a prompt)")
     s.add_argument("provider")
     s.add_argument("--key", default=None, help="the key (avoid: it lands in shell history)")
-    kss.add_parser("list", help="providers with a stored key")
-    kss.add_parser("remove", help="remove a stored key").add_argument("provider")
+    kss.add_parser("list", parents=[common], help="providers with a stored key")
+    kss.add_parser("remove", parents=[common], help="remove a stored key").add_argument("provider")
     return p
 
 
@@ -508,13 +539,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.library = getattr(args, "library", None) or os.environ.get("EVOSKILL_LIBRARY") or None
     args.json = getattr(args, "json", False)
     try:
+        _check_options(args)
         return int(args.func(args))
     except EvoskillError as exc:
-        err.print(f"error: {exc}", markup=False)
+        if args.json:
+            print(json.dumps({"error": exc.message, "fix": exc.fix}, ensure_ascii=False))
+        else:
+            err.print(f"error: {exc}")
         return 2 if isinstance(exc, UserError) else 1
+    except BrokenPipeError:  # the reader (e.g. `| head`) left: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         err.print("interrupted (a run can be continued with --resume)")
         return 130
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse option values that cannot mean anything, with the fix, before any work starts."""
+    for opt in ("budget", "rounds", "workers", "k", "timeout"):
+        value = getattr(args, opt, None)
+        if value is not None and value <= 0:
+            flag = "-k" if opt == "k" else f"--{opt}"
+            raise UserError(f"{flag} must be positive, got {value:g}", fix=f"give {flag} a value above 0")
+    if getattr(args, "resume", False) and not getattr(args, "run_dir", None):
+        raise UserError("--resume needs the run to continue", fix="add --run-dir DIR (the folder of that run)")
+    if getattr(args, "model", None) and getattr(args, "proposer", None) == "search":
+        raise UserError("--model has no effect with --proposer search (the search uses no model)",
+                        fix="add --proposer llm or --proposer hybrid, or drop --model")
 
 
 if __name__ == "__main__":

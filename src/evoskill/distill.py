@@ -383,12 +383,30 @@ def program_script(library: Library, expr: Expr, func: str, arg_types: Sequence[
 def task_skill_name(library: Library, task: Task, origin: str, expr: Expr | None, return_type: str) -> str:
     """The skill name for a task's solution: the name its earlier solution has, else a readable one."""
     for rec in library.list(include_archived=True):
-        if rec.trust != "built-in" and _origin_of(library, rec.name) == origin:
+        if rec.trust != "built-in" and library.origin(rec.name) == origin:
             return rec.name
     base = explain.readable_task_name(task.name)
     if base is None and expr is not None:
         base = explain.derive_name(expr, return_type)
     return choose_name(base or sanitize_name(task.name), library, origin)
+
+
+def _same_solution(library: Library, name: str, solution: Solution, examples: Sequence[Example]) -> SkillRecord | None:
+    """The current record of ``name`` when it already holds this very solution with these tests."""
+    try:
+        skill = library.get(name)
+    except EvoskillError:
+        return None
+    meta = skill.manifest.metadata
+    if solution.kind == "program":
+        if meta.get("evoskill-program") != solution.source:
+            return None
+    elif "evoskill-program" in meta or solution.python not in (skill.entry_point[0].read_text("utf-8")
+                                                                 if skill.entry_point else ""):
+        return None
+    if [e.to_dict() for e in load_examples(skill.path)] != [e.to_dict() for e in examples]:
+        return None
+    return next((r for r in library.list(include_archived=True) if r.name == name), None)
 
 
 def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbox, round: int = 0,
@@ -410,6 +428,9 @@ def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbo
     skill_name = task_skill_name(library, task, origin, expr, solution.return_type)
     if name is not None and valid_name(name) and choose_name(name, library, origin) == name:
         skill_name = name
+    same = _same_solution(library, skill_name, solution, examples)
+    if same is not None:  # solved again the same way: nothing new to store
+        return DistillResult(skill_name, same)
     if valid_description(description):
         desc = description or ""
     elif expr is not None:

@@ -217,7 +217,7 @@ class Run:
             res.error = None
             res.trusted = admission[0]
             verdict = self.learner.check_held_out(sol, task) if self.learner else None
-            res.generalized = bool(verdict and verdict.passed) if task.held_out else True
+            res.generalized = bool(verdict and verdict.passed) if task.held_out else None
             record["generalized"] = res.generalized
             if retry:
                 p["replaced"] = p.get("replaced", 0) + 1
@@ -267,6 +267,7 @@ class Run:
         results = self.state.per_task.values()
         m.solved = sum(1 for t in results if t.solved)
         m.generalized = sum(1 for t in results if t.generalized)
+        m.held_out_tasks = sum(1 for t in self.tasks if t.held_out)
         answers = m.newly_solved + p.get("replaced", 0)
         m.reuse = round(p.get("reusing", 0) / answers, 3) if answers else 0.0
         if self.learner:
@@ -290,6 +291,7 @@ class Run:
             "tasks": len(per_task),
             "solved": sum(1 for t in per_task if t["solved"]),
             "generalized": sum(1 for t in per_task if t["generalized"]),
+            "tasks_with_held_out": sum(1 for t in self.tasks if t.held_out),
             "rounds": [m.to_dict() for m in self.state.rounds],
             "config": self.state.config,
             "per_task": per_task,

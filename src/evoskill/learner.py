@@ -81,7 +81,11 @@ class Learner:
         rarely does). Held-out examples play no part. With fewer examples there is nothing to hold back.
         """
         if len(task.examples) < 3:
-            return True, "admitted (too few examples to cross-validate)"
+            pasted = pasted_outputs(sol, task)
+            if pasted:
+                return False, (f"not admitted: with {len(task.examples)} examples it cannot be cross-validated, and "
+                               f"it pastes text of the expected outputs ({pasted}): give 3 or more examples")
+            return True, "admitted (too few examples to cross-validate; no output pasted as a constant)"
         fold = replace(task, examples=task.examples[:-1], held_out=())
         left_out = task.examples[-1:]
         attempt = proposer.propose(fold, budget_seconds=budget_seconds, seed=seed)
@@ -151,3 +155,38 @@ class Learner:
         if ep is None or ex is None:
             return None
         return repair_skill(self.model, self.sandbox, ep[0].read_text(encoding="utf-8"), ep[1], load_examples(ex))
+
+
+def pasted_outputs(sol: Solution, task: Task) -> str:
+    """A constant of the program that is a piece of some expected output found in no input ("" if none).
+
+    With too few examples to cross-validate, such a program is most likely a lookup table of the examples.
+    """
+    from .synth.program import Const, Expr, parse
+
+    if sol.kind != "program":
+        return ""
+    try:
+        expr: Expr = parse(sol.source)
+    except Exception:
+        return ""
+    consts: list[object] = []
+
+    def walk(e: object) -> None:
+        if isinstance(e, Const):
+            consts.append(e.value)
+        for child in getattr(e, "args", ()) or ():
+            walk(child)
+        body = getattr(e, "body", None)
+        if body is not None:
+            walk(body)
+
+    walk(expr)
+    inputs = " ".join(str(v) for ex in task.examples for v in ex.inputs)
+    for c in consts:
+        if isinstance(c, str) and len(c) >= 2 and c not in inputs:
+            if any(isinstance(ex.output, str) and c in ex.output for ex in task.examples):
+                return repr(c)
+        if isinstance(c, tuple) and len(c) >= 2 and any(list(c) == ex.output for ex in task.examples):
+            return repr(list(c))
+    return ""

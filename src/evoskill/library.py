@@ -131,6 +131,20 @@ class Stats:
     failures: int
 
 
+_STOPWORDS = frozenset("a an and as at be by for from in into is it of on or the to with".split())
+
+
+def _stem(word: str) -> str:
+    """A crude stem for matching query words against names and descriptions (``delimited`` ~ ``delimiter``)."""
+    return word[:6] if len(word) > 6 else word.rstrip("s") or word
+
+
+def _coverage(words: builtins.list[str], text: str) -> int:
+    """How many of the query ``words`` occur (by stem) in ``text``."""
+    stems = {_stem(w) for w in re.findall(r"\w+", text.lower())}
+    return sum(1 for w in words if _stem(w) in stems)
+
+
 def _synchronized(method: _F) -> _F:
     """Serialise calls on one Library between threads (they share one SQLite connection)."""
     @functools.wraps(method)
@@ -736,18 +750,22 @@ class Library:
 
         Any query text is safe: it is reduced to its words, each matched as a quoted term (OR).
         """
-        words = re.findall(r"\w+", query.lower())
+        words = [w for w in dict.fromkeys(re.findall(r"\w+", query.lower())) if w not in _STOPWORDS] or \
+            re.findall(r"\w+", query.lower())
         if not words or k <= 0:
             return []
-        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        match = " OR ".join(f'"{w}"' for w in words)
         try:
             rows = self._db().execute(
-                "SELECT s.name, bm25(fts, 10.0, 4.0, 1.0) AS rank, snippet(fts, -1, '[', ']', '...', 12) "
-                "FROM fts JOIN skills s ON s.id = fts.rowid WHERE fts MATCH ? AND s.archived = 0 "
-                "ORDER BY rank, s.name LIMIT ?", (match, int(k))).fetchall()
+                "SELECT s.name, bm25(fts, 10.0, 4.0, 1.0) AS rank, snippet(fts, -1, '[', ']', '...', 12), "
+                "fts.name, fts.description FROM fts JOIN skills s ON s.id = fts.rowid "
+                "WHERE fts MATCH ? AND s.archived = 0 ORDER BY rank, s.name LIMIT ?",
+                (match, max(int(k), 50))).fetchall()
         except sqlite3.OperationalError:
             return []
-        return [SearchHit(self._record(n), -float(r), snip) for n, r, snip in rows]
+        # Rerank: skills whose name and description cover more of the query's words first, then bm25.
+        scored = sorted(rows, key=lambda row: (-_coverage(words, f"{row[3]} {row[4]}"), row[1], row[0]))
+        return [SearchHit(self._record(n), -float(r), snip) for n, r, snip, _, _ in scored[:int(k)]]
 
     def skills(self, kind: str | None = None) -> Iterator[Skill]:
         """Loaded current versions of every active skill (optionally only of one ``kind``)."""

@@ -31,9 +31,9 @@ from . import distill
 from .errors import EvoskillError, UserError
 from .library import Library
 from .sandbox import Sandbox
-from .synth.primitives import parse_signature
 from .synth.program import py_name
-from .tasks import TYPES, Example, task_from_dict, type_of
+from .tasks import Example, task_from_dict
+from .verify import check_arguments
 
 __all__ = ["LibrarySkillsProvider", "build_server", "serve"]
 
@@ -228,27 +228,10 @@ def _client_name(ctx: Context | None) -> str:
 
 def _check_args(name: str, signature: str | None, args: Sequence[Any]) -> None:
     """Raise ToolError when ``args`` do not fit the skill's ``evoskill-signature``."""
-    if not signature:
-        return
     try:
-        arg_types, _ = parse_signature(signature)
-    except ValueError:
-        return
-    if len(args) != len(arg_types):
-        plural = "" if len(arg_types) == 1 else "s"
-        raise ToolError(f"{name} takes {len(arg_types)} argument{plural} ({signature}), got {len(args)}")
-    for i, (value, want) in enumerate(zip(args, arg_types, strict=True), 1):
-        if want.startswith("("):
-            raise ToolError(f"{name} takes a function as argument {i} ({want}): it cannot be called over MCP; "
-                            "use it inside a program (solve_task)")
-        if want not in TYPES:
-            continue
-        try:
-            got = type_of(value)
-        except ValueError:
-            got = type(value).__name__ if not isinstance(value, list) else "list"
-        if got != want:
-            raise ToolError(f"{name}: argument {i} must be {want} ({signature}), got {got} {_one_line(repr(value), 80)}")
+        check_arguments(name, signature, args)
+    except UserError as exc:
+        raise ToolError(exc.message) from None
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -16,7 +16,8 @@ class TaskResult:
 
     name: str
     solved: bool = False
-    generalized: bool = False
+    #: held-out examples pass too; None when the task has no held-out examples (n/a, never a pass)
+    generalized: bool | None = False
     seconds: float = 0.0
     program: str | None = None
     skill: str | None = None
@@ -42,6 +43,8 @@ class RoundMetrics:
     newly_solved: int = 0
     solved: int = 0
     generalized: int = 0
+    #: tasks that have held-out examples (the denominator of ``generalized``)
+    held_out_tasks: int = 0
     tasks: int = 0
     new_skills: int = 0
     new_abstractions: int = 0
@@ -97,8 +100,18 @@ def write_curve(path: Path, rounds: list[RoundMetrics], title: str) -> None:
     xs = [m.round for m in rounds]
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     total = max((m.tasks for m in rounds), default=1) or 1
-    ax.plot(xs, [100 * m.solved / total for m in rounds], marker="o", label="solved (solver examples)")
-    ax.plot(xs, [100 * m.generalized / total for m in rounds], marker="s", label="generalized (held-out)")
+    # solved: large hollow circles; generalized: small filled squares, so neither hides the other
+    ax.plot(xs, [100 * m.solved / total for m in rounds], marker="o", markersize=11, markerfacecolor="none",
+            markeredgewidth=2, label="solved (solver examples)")
+    held = [m for m in rounds if m.held_out_tasks]
+    if held:
+        ax.plot([m.round for m in held], [100 * m.generalized / m.held_out_tasks for m in held], marker="s",
+                markersize=5, label="generalized (% of tasks with held-out examples)")
+    for m in rounds[-1:]:
+        ax.annotate(f"{m.solved}/{total} solved", (m.round, 100 * m.solved / total), textcoords="offset points",
+                    xytext=(8, 6), fontsize=8)
+    if len(xs) == 1:
+        ax.set_xlim(xs[0] - 1, xs[0] + 1)
     ax.set_xlabel("round")
     ax.set_ylabel("% of tasks")
     ax.set_ylim(0, 100)

@@ -35,9 +35,12 @@ def core_skills_dir() -> Path:
 
 def install_core(library: Library) -> int:
     """Add every bundled built-in skill the library lacks; returns how many were added or updated."""
-    have = {r.name: r.hash for r in library.list(include_archived=True)}
+    records = {r.name: r for r in library.list(include_archived=True)}
+    have = {name: r.hash for name, r in records.items()}
     added = 0
     for folder in sorted(p for p in core_skills_dir().iterdir() if (p / "SKILL.md").is_file()):
+        if folder.name in records and (records[folder.name].archived or records[folder.name].trust != "built-in"):
+            continue  # archived by the user, or replaced by the user's own skill (--force): left as it is
         rec = library.add(folder, trust="built-in")
         if have.get(rec.name) != rec.hash:
             added += 1
@@ -94,15 +97,20 @@ def _progress(console: Console | None) -> Iterator[Any]:
 
 def round_table(rounds: list[dict[str, Any]]) -> Table:
     """One row per round; the column names are explained under the table."""
-    t = Table("round", "tried", "solved", "general.", "new", "abstr.", "library", "reuse", "progs/solved",
-              "cpu/solved", "conv.", "secs", title="evoskill evolve", box=box.SIMPLE, padding=(0, 1), caption=(
-                  "solved: solver examples pass; general.: held-out pass too; new: skills added; library: "
-                  "active (learned); reuse: solutions calling a learned skill; conv.: new skills / skill uses"))
+    t = Table("round", "tried", "solved", "general.", "new", "abstr.", "merged", "retired", "library", "reuse",
+              "progs/solved", "cpu/solved", "conv.", "secs", title="evoskill evolve", box=box.SIMPLE,
+              padding=(0, 1), caption=(
+                  "solved: solver examples pass; general.: held-out pass too, of the tasks that have held-out "
+                  "examples (n/a: none have); new: skills added; merged/retired: archived (never deleted); "
+                  "library: active (learned); reuse: solutions calling a learned skill; conv.: new skills / skill "
+                  "uses"))
     for m in rounds:
         def f(x: Any, fmt: str = "{:.2f}") -> str:
             return "-" if x is None else fmt.format(x)
+        held = m.get("held_out_tasks", m["tasks"])
         t.add_row(str(m["round"]), str(m["attempted"]), f"{m['solved']}/{m['tasks']}",
-                  f"{m['generalized']}/{m['tasks']}", str(m["new_skills"]), str(m["new_abstractions"]),
+                  f"{m['generalized']}/{held}" if held else "n/a", str(m["new_skills"]), str(m["new_abstractions"]),
+                  str(m.get("merged", 0)), str(m.get("retired", 0)),
                   f"{m['library_size']} ({m['learned_skills']})", f(m["reuse"], "{:.0%}"),
                   f(m["programs_per_solved"], "{:,.0f}"), f(m["cpu_seconds_per_solved"]),
                   f(m["convergence"]), f(m["seconds"], "{:.0f}"))
@@ -168,15 +176,25 @@ def run_solve(args: Namespace) -> dict[str, Any]:
         learner = Learner(library, sandbox, model=model)
         proposer = make_proposer(args.proposer, model, sandbox, learner, max_programs=args.max_programs)
         attempt = proposer.propose(task.for_solver(), budget_seconds=args.budget, seed=args.seed)
+        # The keys are the same for every task (documented in the README); None where a value does not apply.
         result: dict[str, Any] = {"task": task.name, "solved": attempt.solved, "programs_tried": attempt.programs_tried,
-                                  "seconds": round(attempt.seconds, 3), "program": None, "python": None, "skill": None}
+                                  "seconds": round(attempt.seconds, 3), "program": None, "python": None,
+                                  "generalized": None, "admission": None, "skill": None, "distill": None}
         if attempt.solved and attempt.solution:
             sol = attempt.solution
             result.update(program=sol.source, python=sol.python)
             if task.held_out:
                 result["generalized"] = learner.check_held_out(sol, task).passed
             if args.save:
-                result["skill"], result["distill"] = learner.distill(sol, task, 0)
-                learner.record_uses(sol)
+                # the same cross-validation as `evolve` before anything is stored
+                fold_budget = min(args.budget, max(2.0, 3 * attempt.seconds))
+                admitted, why = (learner.admit(task.for_solver(), sol, proposer, fold_budget, seed=args.seed)
+                                 if sol.kind == "program" else (True, "admitted (its tests passed)"))
+                result["admission"] = why
+                if admitted:
+                    result["skill"], result["distill"] = learner.distill(sol, task, 0)
+                else:
+                    result["distill"] = "not stored: " + why
+                learner.record_uses(sol, admitted)
     return result
 

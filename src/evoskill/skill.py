@@ -71,6 +71,8 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_FILES = 5000
 SPEC_KEYS = ("name", "description", "license", "compatibility", "metadata", "allowed-tools")
+#: The description `evoskill new` writes; `validate` refuses it until the author replaces it.
+PLACEHOLDER_RE = re.compile(r"Describe what [a-z0-9-]+ does and when to use it\.")
 TRUST_LEVELS = ("built-in", "verified", "imported", "unverified")
 #: Tiers whose skills the search may compose and a model may be shown; others are only stored.
 BUILDING_BLOCK_TRUST = ("built-in", "verified")
@@ -95,6 +97,11 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
         return f"{where}: {self.severity}: {self.message}"
+
+    def where_and_what(self) -> str:
+        """``file: field: message`` without the severity (for one-line errors)."""
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
 
 
 @dataclass
@@ -197,8 +204,11 @@ def _parse(data: str | bytes, file: str) -> tuple[SkillManifest | None, list[Pro
         mark = getattr(exc, "problem_mark", None)
         where = f" at frontmatter line {mark.line + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [Problem(file, None, f"frontmatter is not valid YAML{where} ({reason}): quote "
-                                          "values that contain ':' or '#'")]
+        if re.search(r"^---[ \t]*$", body, re.M):  # a `---` line inside a value closed the frontmatter early
+            fix = "a line that is exactly `---` ends the frontmatter: indent it inside its value or remove it"
+        else:
+            fix = "quote values that contain ':' or '#'"
+        return None, [Problem(file, None, f"frontmatter is not valid YAML{where} ({reason}): {fix}")]
     if data_obj is None:
         data_obj = {}
     if not isinstance(data_obj, dict):
@@ -266,6 +276,9 @@ def validate_manifest(m: SkillManifest, file: str = SKILL_MD, *, check_name: boo
         if not m.description.strip():
             problems.append(Problem(file, "description", "description is empty: say what the skill "
                                                          "does and when to use it"))
+        if PLACEHOLDER_RE.fullmatch(m.description.strip()):
+            problems.append(Problem(file, "description", "description is still the placeholder from `evoskill "
+                                                         "new`: say what the skill does and when to use it"))
         if len(m.description) > MAX_DESCRIPTION:
             problems.append(Problem(file, "description", f"description is {len(m.description)} "
                                                          f"characters, the limit is {MAX_DESCRIPTION}: "
@@ -475,6 +488,7 @@ def content_hash(root: str | os.PathLike[str]) -> str:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp makes 0600; a skill file is readable like any other
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -538,9 +552,10 @@ class Skill:
         if not errors:
             manifest, _ = parse_skill_md((root / SKILL_MD).read_bytes(), SKILL_MD)
         if errors or manifest is None:
-            first = errors[0] if errors else Problem(SKILL_MD, None, "unreadable")
-            raise InvalidSkill(f"invalid skill at {root}: {len(errors)} problem(s), first: {first}",
-                               problems, fix="fix every listed problem, then retry")
+            errors = errors or [Problem(SKILL_MD, None, "unreadable")]
+            listed = "; ".join(p.where_and_what() for p in errors[:5]) + ("; ..." if len(errors) > 5 else "")
+            fix = "fix it, then retry" if len(errors) == 1 else f"fix these {len(errors)} problems, then retry"
+            raise InvalidSkill(f"invalid skill at {root}: {listed}", problems, fix=fix)
         return cls(root, manifest, [p for p in problems if p.severity == "warning"])
 
     def __repr__(self) -> str:

@@ -102,13 +102,16 @@ def _infer(examples: Sequence[Example], where: str) -> tuple[tuple[str, ...], st
         raise InvalidTaskFile(f"{where}: examples have different numbers of inputs {sorted(arity)}",
                               fix="give every example the same number of inputs")
     try:
-        ins = tuple(type_of(v) for v in examples[0].inputs)
-        out = type_of(examples[0].output)
-        for e in examples[1:]:
-            if tuple(type_of(v) for v in e.inputs) != ins or type_of(e.output) != out:
-                raise ValueError("examples disagree on types")
+        typed = [(tuple(type_of(v) for v in e.inputs), type_of(e.output)) for e in examples]
     except ValueError as exc:
-        raise InvalidTaskFile(f"{where}: {exc}", fix="give consistent input_types and output_type") from exc
+        raise InvalidTaskFile(f"{where}: {exc}", fix="tasks take str, int, bool and lists of ints for now "
+                              "(floats, records and null are not supported yet)") from exc
+    ins, out = typed[0]
+    for i, (e_ins, e_out) in enumerate(typed[1:], 1):
+        if (e_ins, e_out) != (ins, out):
+            raise InvalidTaskFile(f"{where}: example {i} has types {', '.join(e_ins)} -> {e_out}, example 0 has "
+                                  f"{', '.join(ins)} -> {out}", fix="give every example inputs and outputs of the "
+                                  "same types")
     return ins, out
 
 
@@ -141,8 +144,12 @@ def task_from_dict(d: Any, *, source: str = "", where: str = "task") -> Task:
         given_in = tuple(d.get("input_types") or ins)
         given_out = d.get("output_type") or out
         bad = [t for t in (*given_in, given_out) if t not in TYPES]
-        if bad or len(given_in) != len(ins):
-            raise InvalidTaskFile(f"{where}: types {bad or given_in} do not fit", fix=f"use {', '.join(TYPES)}")
+        if bad:
+            raise InvalidTaskFile(f"{where}: unknown types {bad}", fix=f"use {', '.join(TYPES)}")
+        if (given_in, given_out) != (ins, out):
+            raise InvalidTaskFile(f"{where}: input_types/output_type say {', '.join(given_in)} -> {given_out} but "
+                                  f"the examples hold {', '.join(ins)} -> {out}",
+                                  fix="correct input_types and output_type, or drop them (they are inferred)")
         ins, out = given_in, given_out
     return Task(name=name, description=str(d.get("description", "")), examples=examples,
                 held_out=held_out, input_types=ins, output_type=out, source=source)

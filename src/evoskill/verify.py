@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
 from .sandbox import Limits, Sandbox
 from .tasks import Example
 
@@ -201,7 +202,9 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
     for skill in skills:
         row: dict[str, Any] = {"name": skill.name, "passed": False, "skipped": False, "detail": ""}
         ep, ex_path = skill.entry_point, skill.examples_path
-        if ep is None or ex_path is None:
+        if ep is None and skill.manifest.metadata.get("evoskill-signature"):
+            row["detail"] = f"scripts/{skill.name.replace('-', '_')}.py is missing (its SKILL.md declares a signature)"
+        elif ep is None or ex_path is None:
             row.update(skipped=True, detail="no script" if ep is None else "no tests/examples.json")
         else:
             try:
@@ -216,3 +219,34 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
                     row.update(passed=verdict.passed, detail=verdict.describe(limit=3))
         results.append(row)
     return results
+
+
+def check_arguments(name: str, signature: str | None, args: Sequence[Any]) -> None:
+    """Raise :class:`UserError` when ``args`` do not fit the skill's ``evoskill-signature`` (count, then types)."""
+    from .synth.primitives import parse_signature
+    from .tasks import TYPES, type_of
+
+    if not signature:
+        return
+    try:
+        arg_types, _ = parse_signature(signature)
+    except ValueError:
+        return
+    if len(args) != len(arg_types):
+        plural = "" if len(arg_types) == 1 else "s"
+        raise UserError(f"{name} takes {len(arg_types)} argument{plural} ({signature}), got {len(args)}",
+                        fix=f"pass {len(arg_types)} JSON value{plural}")
+    for i, (value, want) in enumerate(zip(args, arg_types, strict=True), 1):
+        if want.startswith("("):
+            raise UserError(f"{name} takes a function as argument {i} ({want}): it cannot be given as a value",
+                            fix="use it inside a program (evoskill solve) instead")
+        if want not in TYPES:
+            continue
+        try:
+            got = type_of(value)
+        except ValueError:
+            got = "list" if isinstance(value, list) else type(value).__name__
+        if got != want:
+            shown = json.dumps(value, ensure_ascii=False)
+            raise UserError(f"{name}: argument {i} must be {want} ({signature}), got {got} {shown[:80]}",
+                            fix=f"pass a {want} as argument {i}")

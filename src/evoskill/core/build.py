@@ -100,8 +100,11 @@ def _shell(value: object) -> str:
 
 def _words(text: str) -> str:
     """Descriptions may not contain angle brackets: write comparisons out in words."""
-    for sym, word in (("<=", "at most"), (">=", "at least"), ("<", "below"), (">", "above")):
-        text = text.replace(sym, word)
+    for sym, word in (("<>", "differs from"), ("<=", "is at most"), (">=", "is at least"), ("<", "is less than"),
+                      (">", "is greater than")):
+        text = text.replace(f" {sym} ", f" {word} ")
+    if "<" in text or ">" in text:
+        raise ValueError(f"a comparison without spaces around it cannot be put in words: {text!r}")
     return text
 
 

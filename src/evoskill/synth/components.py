@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .primitives import FUNCTIONS, PRIMITIVES, parse_signature
@@ -71,6 +71,8 @@ class Component:
     program: Expr | None = None
     uses: int = 0
     script: str | None = None
+    #: tasks this skill was learned from, itself or through a skill it calls: it may not solve them again
+    tasks: frozenset[str] = frozenset()
 
     @property
     def arity(self) -> int:
@@ -136,11 +138,13 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
     """
     comps: dict[str, Component] = {}
     pending: list[tuple[str, str, str, str, float, int]] = []
+    origins: dict[str, str] = {}
     for sk in skills:
         meta = dict(getattr(getattr(sk, "manifest", None), "metadata", None) or {})
         name = str(getattr(sk, "name", ""))
         kind = meta.get("evoskill-kind", "")
         sig = meta.get("evoskill-signature", "")
+        origins[name] = meta.get("evoskill-origin", "")
         uses, successes = _stat(stats, name)
         weight = prior_weight(uses, successes)
         if kind == "primitive" and name in FUNCTIONS:
@@ -166,7 +170,26 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         for c in core_components(stats):
             comps.setdefault(c.name, c)
     _resolve(comps, pending)
-    return list(comps.values())
+    return _with_tasks(comps, origins)
+
+
+def _with_tasks(comps: dict[str, Component], origins: Mapping[str, str]) -> list[Component]:
+    """Each component with the tasks it was learned from, directly or through the skills it calls."""
+    memo: dict[str, frozenset[str]] = {}
+
+    def tasks_of(name: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        if name in memo:
+            return memo[name]
+        origin = origins.get(name, "")
+        own = {origin[len("task:"):]} if origin.startswith("task:") else set()
+        c = comps.get(name)
+        if c is not None and c.program is not None and name not in seen:
+            for op in set(ops(c.program)):
+                own |= tasks_of(op, seen | {name})
+        memo[name] = frozenset(own)
+        return memo[name]
+
+    return [replace(c, tasks=tasks_of(n)) if tasks_of(n) else c for n, c in comps.items()]
 
 
 def _resolve(comps: dict[str, Component], pending: list[tuple[str, str, str, str, float, int]]) -> None:

@@ -480,7 +480,8 @@ class SearchProposer:
         from ..sandbox import Limits
 
         task = task.for_solver()
-        comps = self._components()
+        # A task's own skill (or one built on it) would "solve" it by recall, not by search.
+        comps = [c for c in self._components() if task.name not in c.tasks]
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
                    "max_programs": self.max_programs, "seed": seed,
                    "max_memory_mb": max(256, self.memory_mb // 3)}
