@@ -22,11 +22,11 @@ from evoskill.compress import (
     to_stitch,
 )
 from evoskill.distill import distill, load_examples, verify_copy
+from evoskill.lang.primitives import FUNCTIONS
+from evoskill.lang.program import ops, parse, to_sexpr
 from evoskill.library import Library
+from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
-from evoskill.synth.base import Solution
-from evoskill.synth.primitives import FUNCTIONS
-from evoskill.synth.program import ops, parse, to_sexpr
 from evoskill.tasks import Example, Task
 
 CORE = Path(evoskill.__file__).parent / "core" / "skills"

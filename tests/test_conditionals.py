@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from evoskill.lang.program import Const, Var, to_sexpr
 from evoskill.synth.conditionals import Conditionals
-from evoskill.synth.program import Const, Var, to_sexpr
 
 
 def _solve(target: tuple[int, ...], terms: list[tuple[int, ...]], preds: list[tuple[bool, ...]]) -> str | None:

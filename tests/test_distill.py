@@ -14,8 +14,8 @@ import pytest
 import evoskill
 from evoskill.distill import distill, reference_problems, sanitize_name
 from evoskill.library import Library
+from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
-from evoskill.synth.base import Solution
 from evoskill.tasks import Example, Task
 
 CORE = Path(evoskill.__file__).parent / "core" / "skills"

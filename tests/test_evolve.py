@@ -77,7 +77,7 @@ def test_evolve_writes_records_and_learns_skills(taskfile: Path, tmp_path: Path)
 
 def test_learning_makes_a_later_task_reachable(taskfile: Path, tmp_path: Path) -> None:
     """With a search cap that the composed task cannot meet from primitives, the learned skill makes it."""
-    from evoskill.synth.components import core_components
+    from evoskill.lang.components import core_components
     from evoskill.synth.search import synthesize
     from evoskill.tasks import load_tasks
 

@@ -46,8 +46,7 @@ def run_with(model: ScriptedModel, library: Library, tmp_path: Path, proposer: s
         search = SearchProposer(sandbox, learner.components, max_programs=max_programs)
         chosen = {"llm": llm, "hybrid": HybridProposer(search, llm)}[proposer]
         config = EvolveConfig(budget_seconds=30, workers=1, proposer=proposer, learning=learning, compress=False)
-        return Run([REVERSE], library, sandbox, chosen, config=config, run_dir=tmp_path / "run",
-                   learner=learner).run()
+        return Run([REVERSE], chosen, learner, config=config, run_dir=tmp_path / "run").run()
 
 
 def test_llm_repair_then_distill_with_model_written_name(library: Library, tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ from evoskill.errors import UserError
 from evoskill.export import MANIFEST, export, select, target_dir
 from evoskill.intake import add_skill, import_skills, promote_if_passing
 from evoskill.library import Library
+from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
 from evoskill.session import install_core
 from evoskill.standalone import run_alone
-from evoskill.synth.base import Solution
 from evoskill.tasks import Example, Task
 
 EVOSKILL = [sys.executable, "-m", "evoskill.cli"]

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from evoskill.authoring import describe_skill, extract_code, repair_skill
 from evoskill.errors import ModelError
+from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
-from evoskill.synth.base import Solution
-from evoskill.synth.llm import LLMProposer, describe_skill, extract_code, repair_skill
+from evoskill.synth.llm import LLMProposer
 from evoskill.tasks import Example, Task
 from evoskill.testing import ScriptedModel, network_guard
 

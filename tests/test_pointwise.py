@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from evoskill.synth.components import Component, core_components
+from evoskill.lang.components import Component, core_components
+from evoskill.lang.program import compile_program, parse
 from evoskill.synth.pointwise import _subsequence_labels
-from evoskill.synth.program import compile_program, parse
 from evoskill.synth.search import synthesize
 from evoskill.tasks import Example, Task, load_tasks
 

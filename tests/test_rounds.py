@@ -11,9 +11,8 @@ from evoskill.learner import Learner
 from evoskill.library import Library
 from evoskill.sandbox import Sandbox
 from evoskill.session import install_core
-from evoskill.synth.base import Attempt, Solution
-from evoskill.synth.program import ops, parse, to_module
-from evoskill.tasks import Task, task_from_dict
+from evoskill.tasks import task_from_dict
+from evoskill.testing import ScriptedProposer
 
 REVERSE = task_from_dict({
     "name": "reverse", "description": "the items in reverse order", "input_types": ["list[int]"],
@@ -27,26 +26,6 @@ FOLD_LOOKUP = "(list-if (int-eq (list-head x0) 4) (list-cons 5 (list-singleton 4
 GOOD = "(list-reverse x0)"
 
 
-class ScriptedProposer:
-    """A proposer at the seam: returns the given programs in order and records what it was shown."""
-
-    name = "scripted"
-
-    def __init__(self, programs: list[str]) -> None:
-        self.programs = list(programs)
-        self.shown: list[int] = []
-
-    def propose(self, task: Task, *, budget_seconds: float, seed: int = 0) -> Attempt:
-        assert not task.held_out, "a solver never sees held-out examples"
-        self.shown.append(len(task.examples))
-        source = self.programs.pop(0)
-        expr = parse(source)
-        python = to_module(expr, "reverse", task.input_types, task.output_type, "Reverse.")
-        sol = Solution(kind="program", source=source, python=python, entry="reverse", arg_types=task.input_types,
-                       return_type=task.output_type, uses=tuple(sorted(set(ops(expr)))))
-        return Attempt(task=task.name, proposer=self.name, solved=True, solution=sol, seconds=0.01)
-
-
 def _run(tmp_path: Path, programs: list[str], rounds: int) -> tuple[dict[str, Any], ScriptedProposer, Library]:
     library = Library(tmp_path / "lib")
     install_core(library)
@@ -54,8 +33,7 @@ def _run(tmp_path: Path, programs: list[str], rounds: int) -> tuple[dict[str, An
     with Sandbox(workers=1, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox)
         config = EvolveConfig(rounds=rounds, budget_seconds=5, workers=1, compress=False, curate=False)
-        report = Run([REVERSE], library, sandbox, proposer, config=config, run_dir=tmp_path / "run",
-                     learner=learner).run()
+        report = Run([REVERSE], proposer, learner, config=config, run_dir=tmp_path / "run").run()
     return report, proposer, library
 
 

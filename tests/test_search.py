@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evoskill.synth.components import (
+from evoskill.lang.components import (
     Component,
     components_from_skills,
     core_components,
@@ -12,7 +12,7 @@ from evoskill.synth.components import (
     prior_weight,
     to_spec,
 )
-from evoskill.synth.program import compile_program, parse
+from evoskill.lang.program import compile_program, parse
 from evoskill.synth.search import entry_name, search_job, synthesize
 from evoskill.tasks import Example, Task, load_tasks
 

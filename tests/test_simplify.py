@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evoskill.synth.components import Component, core_components
-from evoskill.synth.primitives import FUNCTIONS
-from evoskill.synth.program import compile_program, parse, to_sexpr
+from evoskill.lang.components import Component, core_components
+from evoskill.lang.primitives import FUNCTIONS
+from evoskill.lang.program import compile_program, parse, to_sexpr
 from evoskill.synth.search import synthesize
 from evoskill.synth.simplify import simplify
 from evoskill.tasks import Example, Task

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from . import __version__
 from .errors import EvoskillError, UserError
+from .proposer import proposer_names
 
 # Piped output keeps tables readable (rich would assume 80 columns).
 # markup=False: skill code, descriptions and values are printed literally (``[x]`` is not a style tag).
@@ -513,13 +514,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--workers", type=int, default=os.cpu_count() or 1)
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--max-programs", type=int, default=None, help="also stop a search after this many programs")
-        sp.add_argument("--proposer", choices=["search", "llm", "hybrid"], default="search")
+        sp.add_argument("--proposer", choices=proposer_names(), default="search",
+                        help="who proposes candidates (registered under the entry point group evoskill.proposers)")
         sp.add_argument("--model", default=None, help="provider:model, e.g. local:smollm2 or openai:gpt-4.1-mini")
 
     sp = add("mcp", cmd_mcp, "serve the library over MCP (skills as resources; search, run, solve, submit tools)")
     sp.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     sp.add_argument("--port", type=int, default=8000, help="port for --transport http (on 127.0.0.1)")
-    sp.add_argument("--proposer", choices=["search", "llm", "hybrid"], default="search",
+    sp.add_argument("--proposer", choices=proposer_names(), default="search",
                     help="what solve_task uses")
     sp.add_argument("--model", default=None, help="provider:model for --proposer llm|hybrid")
 

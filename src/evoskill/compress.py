@@ -29,10 +29,9 @@ import stitch_core
 
 from . import distill as dist
 from .errors import EvoskillError
-from .library import Library
-from .sandbox import Sandbox
-from .synth.primitives import parse_signature as _parse_signature
-from .synth.program import (
+from .lang.components import primitive_functions, trusted_functions
+from .lang.primitives import parse_signature as _parse_signature
+from .lang.program import (
     Call,
     Const,
     Expr,
@@ -46,6 +45,8 @@ from .synth.program import (
     substitute,
     to_sexpr,
 )
+from .sandbox import Sandbox
+from .store import LibraryStore
 from .tasks import TYPES, Example, type_of
 
 Signature = tuple[tuple[str, ...], str]
@@ -420,7 +421,7 @@ def _record(cand: Abstraction, items: list[CorpusItem], functions: Mapping[str, 
 
 # ---- with a library -------------------------------------------------------------------------------------------
 
-def corpus_of(library: Library) -> tuple[list[CorpusItem], dict[str, Signature], dict[str, Expr]]:
+def corpus_of(library: LibraryStore) -> tuple[list[CorpusItem], dict[str, Signature], dict[str, Expr]]:
     """The library's program solutions, every skill's signature, and every learned skill's program."""
     corpus: list[CorpusItem] = []
     sigs: dict[str, Signature] = {}
@@ -442,7 +443,7 @@ def corpus_of(library: Library) -> tuple[list[CorpusItem], dict[str, Signature],
     return corpus, sigs, programs
 
 
-def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, round: int = 0) -> dist.DistillResult:
+def store_abstraction(a: Abstraction, *, library: LibraryStore, sandbox: Sandbox, round: int = 0) -> dist.DistillResult:
     """Store ``a`` as an ``evoskill-kind: abstraction`` skill through distill's validate + verify path."""
     examples = a.examples[:12]
     program = to_sexpr(a.body)
@@ -468,29 +469,29 @@ def store_abstraction(a: Abstraction, *, library: Library, sandbox: Sandbox, rou
     return dist.store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)
 
 
-def learn_abstractions(source: Library | Sequence[CorpusItem | tuple[str, Expr, int, Sequence[Example]]], *,
+def learn_abstractions(source: LibraryStore | Sequence[CorpusItem | tuple[str, Expr, int, Sequence[Example]]], *,
                        sandbox: Sandbox | None = None, components: Any = None, max_new: int = 3,
                        min_uses: int = 2, arity: int = 2, round: int = 0,
                        signatures: Mapping[str, Signature] | None = None) -> list[Abstraction]:
     """Learn up to ``max_new`` abstractions from a library's program solutions (or a given corpus).
 
-    With a :class:`Library` and a ``sandbox``, each abstraction is stored as a skill (``a.stored``) and
+    With a library (:class:`~evoskill.store.LibraryStore`) and a ``sandbox``, each abstraction is stored as a skill (``a.stored``) and
     every solution that uses it is stored as a new version calling it (``a.rewritten_stored``), each only
     if it passes its tests. ``components`` gives the trusted primitive callables (default: the built-in
     primitives). With a plain corpus nothing is stored.
     """
-    base = dist.primitive_functions(components)
-    if isinstance(source, Library):
+    base = primitive_functions(components)
+    if isinstance(source, LibraryStore):
         corpus, sigs, programs = corpus_of(source)
         taken: set[str] = {r.name for r in source.list(include_archived=True)}
     else:
         corpus = [c if isinstance(c, CorpusItem) else CorpusItem(c[0], c[1], c[2], tuple(c[3])) for c in source]
         sigs, programs, taken = {}, {}, set()
     sigs.update(signatures or {})
-    fns = dist.trusted_functions(base, programs, sigs)
+    fns = trusted_functions(base, programs, sigs)
     found = find_abstractions(corpus, max_new=max_new, min_uses=min_uses, arity=arity, signatures=sigs,
                               functions=fns, taken=taken)
-    if not isinstance(source, Library) or sandbox is None:
+    if not isinstance(source, LibraryStore) or sandbox is None:
         return found
     for a in found:
         res = store_abstraction(a, library=source, sandbox=sandbox, round=round)

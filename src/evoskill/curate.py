@@ -29,18 +29,17 @@ from .distill import (
     load_examples,
     next_version,
     open_up,
-    primitive_functions,
     staging_root,
     store_rewrite,
-    trusted_functions,
     verify_copy,
 )
 from .errors import EvoskillError
-from .library import Library
+from .lang.components import primitive_functions, trusted_functions
+from .lang.primitives import parse_signature
+from .lang.program import Call, Expr, Lambda, ops, parse, py_name, size
 from .sandbox import Sandbox
 from .skill import Skill, content_hash, with_metadata
-from .synth.primitives import parse_signature
-from .synth.program import Call, Expr, Lambda, ops, parse, py_name, size
+from .store import LibraryStore
 
 #: generic probe values per type, added to the inputs found in the skills' own tests
 GENERIC: dict[str, list[Any]] = {
@@ -106,7 +105,7 @@ def _complexity(skill: Skill) -> int:
     return 1000 + lines
 
 
-def _age(library: Library, name: str) -> float:
+def _age(library: LibraryStore, name: str) -> float:
     events = library.history(name)
     return events[0].timestamp if events else 0.0
 
@@ -129,7 +128,7 @@ def __evoskill_outputs__(path, entry, inputs):
 '''
 
 
-def _outputs_in_sandbox(skill: Skill, library: Library, sandbox: Sandbox,
+def _outputs_in_sandbox(skill: Skill, library: LibraryStore, sandbox: Sandbox,
                         inputs: list[tuple[Any, ...]]) -> list[str] | None:
     from .distill import install_dependencies
 
@@ -147,7 +146,7 @@ def _outputs_in_sandbox(skill: Skill, library: Library, sandbox: Sandbox,
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _outputs(skill: Skill, fns: Mapping[str, Callable[..., Any]], library: Library, sandbox: Sandbox | None,
+def _outputs(skill: Skill, fns: Mapping[str, Callable[..., Any]], library: LibraryStore, sandbox: Sandbox | None,
              inputs: list[tuple[Any, ...]]) -> list[str] | None:
     fn = fns.get(skill.name)
     if fn is None:
@@ -170,7 +169,7 @@ def rename_op(e: Expr, old: str, new: str) -> Expr:
     return e
 
 
-def _callers(library: Library, name: str) -> tuple[list[tuple[str, Expr]], list[str]]:
+def _callers(library: LibraryStore, name: str) -> tuple[list[tuple[str, Expr]], list[str]]:
     """Active skills calling ``name``: (program skills with their programs, other skills)."""
     programs, others = [], []
     for s in library.skills():
@@ -189,7 +188,7 @@ def _callers(library: Library, name: str) -> tuple[list[tuple[str, Expr]], list[
     return programs, others
 
 
-def merge_equivalent(library: Library, components: Any = None,
+def merge_equivalent(library: LibraryStore, components: Any = None,
                      probes: Mapping[str, Sequence[Sequence[Any]]] | None = None, *,
                      sandbox: Sandbox | None = None) -> list[Merge]:
     """Archive behavioural duplicates, keeping the simplest of each group; see the module docstring.
@@ -232,7 +231,7 @@ def merge_equivalent(library: Library, components: Any = None,
     return merges
 
 
-def _merge(library: Library, same: list[Skill], sandbox: Sandbox | None) -> Merge:
+def _merge(library: LibraryStore, same: list[Skill], sandbox: Sandbox | None) -> Merge:
     ranked = sorted(same, key=lambda s: (_complexity(s), _age(library, s.name), s.name))
     keep = ranked[0].name
     merge = Merge(kept=keep)
@@ -264,7 +263,7 @@ def _merge(library: Library, same: list[Skill], sandbox: Sandbox | None) -> Merg
     return merge
 
 
-def _store_repair(skill: Skill, code: str, library: Library, sandbox: Sandbox) -> bool:
+def _store_repair(skill: Skill, code: str, library: LibraryStore, sandbox: Sandbox) -> bool:
     """Store ``code`` as a new version of ``skill`` if its tests pass with it."""
     root = staging_root()
     try:
@@ -284,7 +283,7 @@ def _store_repair(skill: Skill, code: str, library: Library, sandbox: Sandbox) -
         shutil.rmtree(root, ignore_errors=True)
 
 
-def retire_failing(library: Library, sandbox: Sandbox, repair: Repair | None = None) -> list[str]:
+def retire_failing(library: LibraryStore, sandbox: Sandbox, repair: Repair | None = None) -> list[str]:
     """Archive every learned skill whose tests fail now; returns the archived names.
 
     ``repair(skill, reason)`` may return fixed code for the skill's script; it is stored as a new version

@@ -19,14 +19,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import explain, standalone, verify
 from .errors import EvoskillError
-from .library import Library, SkillRecord
+from .lang.primitives import parse_signature
+from .lang.program import Expr, ops, parse, py_name, py_type, to_module, to_sexpr
+from .library import SkillRecord
+from .proposer import Solution
 from .sandbox import Sandbox
 from .skill import (
     MAX_NAME,
@@ -38,9 +41,7 @@ from .skill import (
     validate_skill_dir,
     with_metadata,
 )
-from .synth.base import Solution
-from .synth.primitives import parse_signature
-from .synth.program import Expr, compile_program, ops, parse, py_name, py_type, to_module, to_sexpr
+from .store import LibraryStore
 from .tasks import Example, Task
 from .verify import Verifier
 
@@ -68,18 +69,18 @@ def sanitize_name(text: str, prefix: str = "task-") -> str:
     return (prefix + base)[:MAX_NAME].strip("-")
 
 
-def _existing(library: Library) -> dict[str, SkillRecord]:
+def _existing(library: LibraryStore) -> dict[str, SkillRecord]:
     return {r.name: r for r in library.list(include_archived=True)}
 
 
-def _origin_of(library: Library, name: str) -> str | None:
+def _origin_of(library: LibraryStore, name: str) -> str | None:
     try:
         return library.get(name).manifest.metadata.get("evoskill-origin")
     except EvoskillError:
         return None
 
 
-def choose_name(base: str, library: Library, origin: str, reserved: Iterable[str] = ()) -> str:
+def choose_name(base: str, library: LibraryStore, origin: str, reserved: Iterable[str] = ()) -> str:
     """``base`` if free (or already the skill of the same ``origin``), else ``base-2``, ``base-3``, ..."""
     taken = _existing(library)
     blocked = set(reserved)
@@ -258,7 +259,7 @@ def dependencies(folder: Path, available: Iterable[str]) -> set[str]:
     return found
 
 
-def install_dependencies(folder: Path, library: Library) -> list[str]:
+def install_dependencies(folder: Path, library: LibraryStore) -> list[str]:
     """Copy the library skills ``folder`` needs (transitively) beside it; returns their names.
 
     Copies (not links) so that the sandbox's unprivileged user can read them wherever the library lives.
@@ -277,7 +278,7 @@ def install_dependencies(folder: Path, library: Library) -> list[str]:
     return done
 
 
-def check_staged(folder: Path, library: Library, sandbox: Sandbox,
+def check_staged(folder: Path, library: LibraryStore, sandbox: Sandbox,
                  examples: Sequence[Example] | None = None) -> str:
     """Validate ``folder`` and run its tests beside the library's skills; "" when it may be stored.
 
@@ -291,7 +292,7 @@ def check_staged(folder: Path, library: Library, sandbox: Sandbox,
     return verify_in_place(folder, sandbox, examples)
 
 
-def verify_copy(folder: Path, library: Library, sandbox: Sandbox) -> str:
+def verify_copy(folder: Path, library: LibraryStore, sandbox: Sandbox) -> str:
     """Run a stored skill's own tests on a copy, beside copies of its current dependencies."""
     root = staging_root()
     try:
@@ -318,7 +319,7 @@ def open_up(folder: Path) -> None:
             os.chmod(os.path.join(dirpath, f), 0o644)
 
 
-def store_skill(build: Any, name: str, *, library: Library, sandbox: Sandbox,
+def store_skill(build: Any, name: str, *, library: LibraryStore, sandbox: Sandbox,
                 examples: Sequence[Example] | None = None) -> DistillResult:
     """Stage with ``build(root) -> folder``, check it, and add it to ``library`` only if it passes."""
     root = staging_root()
@@ -338,13 +339,13 @@ def store_skill(build: Any, name: str, *, library: Library, sandbox: Sandbox,
 
 # ---- distill ------------------------------------------------------------------------------------------------
 
-def learned_names(library: Library) -> set[str]:
+def learned_names(library: LibraryStore) -> set[str]:
     """Names of the library's skills that are not built-in primitives."""
     return {r.name for r in library.list(include_archived=True)
             if r.trust != "built-in" and r.kind != "primitive"}
 
 
-def next_version(library: Library, name: str) -> str:
+def next_version(library: LibraryStore, name: str) -> str:
     try:
         return str(len(library.versions(name)) + 1)
     except EvoskillError:
@@ -371,7 +372,7 @@ def program_description(expr: Expr, arg_types: Sequence[str], return_type: str, 
     return text
 
 
-def program_script(library: Library, expr: Expr, func: str, arg_types: Sequence[str], return_type: str,
+def program_script(library: LibraryStore, expr: Expr, func: str, arg_types: Sequence[str], return_type: str,
                    doc: str) -> tuple[str, dict[str, Path]]:
     """The script of a program skill and the ``scripts/`` folders it vendors (the skills it calls)."""
     scripts = standalone.scripts_of(library, set(ops(expr)))
@@ -380,7 +381,7 @@ def program_script(library: Library, expr: Expr, func: str, arg_types: Sequence[
     return code, scripts
 
 
-def task_skill_name(library: Library, task: Task, origin: str, expr: Expr | None, return_type: str) -> str:
+def task_skill_name(library: LibraryStore, task: Task, origin: str, expr: Expr | None, return_type: str) -> str:
     """The skill name for a task's solution: the name its earlier solution has, else a readable one."""
     for rec in library.list(include_archived=True):
         if rec.trust != "built-in" and library.origin(rec.name) == origin:
@@ -391,7 +392,7 @@ def task_skill_name(library: Library, task: Task, origin: str, expr: Expr | None
     return choose_name(base or sanitize_name(task.name), library, origin)
 
 
-def _same_solution(library: Library, name: str, solution: Solution, examples: Sequence[Example]) -> SkillRecord | None:
+def _same_solution(library: LibraryStore, name: str, solution: Solution, examples: Sequence[Example]) -> SkillRecord | None:
     """The current record of ``name`` when it already holds this very solution with these tests."""
     try:
         skill = library.get(name)
@@ -409,7 +410,7 @@ def _same_solution(library: Library, name: str, solution: Solution, examples: Se
     return next((r for r in library.list(include_archived=True) if r.name == name), None)
 
 
-def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbox, round: int = 0,
+def distill(solution: Solution, task: Task, *, library: LibraryStore, sandbox: Sandbox, round: int = 0,
             name: str | None = None, description: str | None = None) -> DistillResult:
     """Turn a verified ``solution`` of ``task`` into a skill in ``library``; see the module docstring.
 
@@ -466,7 +467,7 @@ def distill(solution: Solution, task: Task, *, library: Library, sandbox: Sandbo
     return store_skill(build, skill_name, library=library, sandbox=sandbox, examples=examples)
 
 
-def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbox,
+def store_rewrite(name: str, program: Expr, *, library: LibraryStore, sandbox: Sandbox,
                   extra_parents: Iterable[str] = ()) -> DistillResult:
     """Store ``program`` as a new version of the program skill ``name`` if its own tests still pass."""
     skill = library.get(name)
@@ -494,7 +495,7 @@ def store_rewrite(name: str, program: Expr, *, library: Library, sandbox: Sandbo
     return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
 
 
-def dependents(library: Library, name: str) -> list[str]:
+def dependents(library: LibraryStore, name: str) -> list[str]:
     """Active skills whose ``evoskill-parents`` name ``name`` (the skills that call it directly)."""
     out = []
     for skill in library.skills():
@@ -512,7 +513,7 @@ class Refresh:
     kept: dict[str, str]  # name -> why it keeps its previous version
 
 
-def refresh_dependents(library: Library, sandbox: Sandbox, name: str) -> Refresh:
+def refresh_dependents(library: LibraryStore, sandbox: Sandbox, name: str) -> Refresh:
     """After ``name`` changed: re-vendor and re-test every program skill that calls it (transitively).
 
     A caller whose tests pass with the new version becomes a new version of itself; one whose tests fail
@@ -537,34 +538,3 @@ def refresh_dependents(library: Library, sandbox: Sandbox, name: str) -> Refresh
             else:
                 result.kept[user] = res.reason
     return result
-
-
-# ---- trusted callables ----------------------------------------------------------------------------------------
-
-def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[str, Expr],
-                      sigs: Mapping[str, tuple[tuple[str, ...], str]]) -> dict[str, Callable[..., Any]]:
-    """``base`` (built-in primitives) plus every learned program skill compiled over them.
-
-    Only programs are compiled (never a model's Python), so everything runs trusted code in-process.
-    """
-    fns = dict(base)
-    pending = {n: e for n, e in programs.items() if n not in fns and n in sigs}
-    progress = True
-    while pending and progress:
-        progress = False
-        for name, expr in list(pending.items()):
-            if all(op in fns for op in ops(expr)):
-                fns[name] = compile_program(expr, len(sigs[name][0]), fns)
-                del pending[name]
-                progress = True
-    return fns
-
-
-def primitive_functions(components: Any) -> dict[str, Callable[..., Any]]:
-    if components is None:
-        from .synth.primitives import FUNCTIONS
-
-        return dict(FUNCTIONS)
-    if isinstance(components, Mapping):
-        return dict(components)
-    return {c.name: c.fn for c in components if getattr(c, "kind", "primitive") == "primitive"}

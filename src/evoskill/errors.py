@@ -4,7 +4,7 @@
     ├── UserError                 the caller asked for something that cannot be done as asked
     │   ├── InvalidSkill          a skill folder or SKILL.md breaks the Agent Skills rules (.problems)
     │   ├── SkillNotFound         no skill of that name (or version) in the library
-    │   ├── SkillExists           the exact content is already stored under another name/version
+    │   ├── ParseError            text that is not a well-formed program
     │   ├── InvalidTaskFile       a task file that cannot be read as tasks (.path, .line)
     │   └── MissingKey            no API key for a model provider
     ├── LibraryError              the library on disk is unusable (locked, corrupt index that cannot be rebuilt)
@@ -38,6 +38,10 @@ class UserError(EvoskillError):
     """The caller misused evoskill: bad input, unknown name, missing configuration."""
 
 
+class ParseError(UserError):
+    """Text that is not a well-formed program."""
+
+
 class InvalidSkill(UserError):
     """A skill that breaks the format; ``problems`` lists every problem at once."""
 
@@ -49,9 +53,6 @@ class InvalidSkill(UserError):
 class SkillNotFound(UserError):
     pass
 
-
-class SkillExists(UserError):
-    pass
 
 
 class InvalidTaskFile(UserError):

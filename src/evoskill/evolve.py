@@ -16,17 +16,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
-from .synth.base import Attempt, Proposer
+from .proposer import Attempt, Proposer
 from .tasks import Task
-from .verify import Verifier
 
 #: Called with ("start", round, number of tasks to attempt) when a round starts or resumes,
 #: ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.
@@ -81,24 +81,31 @@ class RunState:
                    done_in_round=d["done_in_round"], partial=d.get("partial", {}))
 
 
-class Run:
-    """One evolution run over a list of tasks, writing its records to ``run_dir``."""
+#: Makes the pool that runs task attempts, given the number of workers (the executor seam: threads by
+#: default; anything with ``concurrent.futures.Executor``'s ``submit`` and context manager works).
+ExecutorFactory = Callable[[int], Executor]
 
-    def __init__(self, tasks: Sequence[Task], library: Any, sandbox: Any, proposer: Proposer, *,
+
+class Run:
+    """One evolution run over a list of tasks, writing its records to ``run_dir``.
+
+    ``learner`` is the library side (verification on the host, cross-validation, distillation, library
+    learning); every proposer result passes :meth:`~evoskill.learner.Learner.confirm` before it is counted.
+    """
+
+    def __init__(self, tasks: Sequence[Task], proposer: Proposer, learner: Learner, *,
                  config: EvolveConfig, run_dir: Path, resume: bool = False,
-                 listener: Listener | None = None, learner: Any = None) -> None:
+                 listener: Listener | None = None, executor: ExecutorFactory | None = None) -> None:
         names = [t.name for t in tasks]
         if len(set(names)) != len(names):
             raise UserError("two tasks share a name", fix="give every task its own name")
         self.tasks = list(tasks)
-        self.library = library
-        self.sandbox = sandbox
         self.proposer = proposer
+        self.learner = learner
         self.config = config
         self.run_dir = Path(run_dir)
         self.listener = listener or (lambda *_: None)
-        self.learner = learner
-        self.verifier = Verifier(sandbox)
+        self.executor: ExecutorFactory = executor or (lambda n: ThreadPoolExecutor(max_workers=n))
         self.state = self._open_state(names, resume)
 
     # ---- checkpointing ------------------------------------------------------------------------------------
@@ -148,7 +155,7 @@ class Run:
         res = self.state.per_task[task.name]
         if not res.solved:
             return True
-        retry = self.config.learning and self.config.cross_validate and self.learner is not None
+        retry = self.config.learning and self.config.cross_validate
         return retry and not res.trusted and res.round is not None and res.round < r
 
     def _attempt_all(self, r: int, todo: list[Task], t0: float) -> None:
@@ -161,7 +168,7 @@ class Run:
         seed = self.config.seed * 1000 + r
         order = {t.name: i for i, t in enumerate(todo)}
         queue = iter(todo)
-        with ThreadPoolExecutor(max_workers=max(1, self.config.workers)) as pool:
+        with self.executor(max(1, self.config.workers)) as pool:
             in_flight: dict[Future[tuple[Attempt, tuple[bool, str]]], Task] = {}
             for task in islice(queue, max(1, self.config.workers)):
                 in_flight[pool.submit(self._attempt, task, seed)] = task
@@ -183,9 +190,10 @@ class Run:
         admission = (True, "admitted")
         try:
             attempt = self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
+            attempt = self.learner.confirm(attempt, task)
             # Cross-validation re-runs the search; model-written solutions are judged by their tests alone.
             if (attempt.solved and attempt.solution is not None and attempt.solution.kind == "program"
-                    and self.config.learning and self.learner and self.config.cross_validate):
+                    and self.config.learning and self.config.cross_validate):
                 # Dropping an example makes a search easier: three times the original time is plenty.
                 fold_budget = min(self.config.budget_seconds, max(2.0, 3 * attempt.seconds))
                 admission = self.learner.admit(task.for_solver(), attempt.solution, self.proposer,
@@ -211,22 +219,22 @@ class Run:
         if retry and attempt.solved and not admission[0]:
             # the task already has an answer; an answer that is no better is recorded but not taken
             record["kept"] = "previous answer kept: the new one did not cross-validate either"
-        elif attempt.solved and attempt.solution is not None:
+        elif attempt.solved and attempt.verified and attempt.solution is not None:
             sol = attempt.solution
             res.solved, res.round, res.proposer, res.program = True, r, attempt.proposer, sol.source
             res.error = None
             res.trusted = admission[0]
-            verdict = self.learner.check_held_out(sol, task) if self.learner else None
+            verdict = self.learner.check_held_out(sol, task) if task.held_out else None
             res.generalized = bool(verdict and verdict.passed) if task.held_out else None
             record["generalized"] = res.generalized
             if retry:
                 p["replaced"] = p.get("replaced", 0) + 1
             else:
                 p["newly_solved"] = p.get("newly_solved", 0) + 1
-            learned = self.learner.learned_uses(sol) if self.learner else []
+            learned = self.learner.learned_uses(sol)
             p["reusing"] = p.get("reusing", 0) + (1 if learned else 0)
             p["skill_uses"] = p.get("skill_uses", 0) + len(sol.uses)
-            if self.config.learning and self.learner:
+            if self.config.learning:
                 admitted, why = admission
                 record["admission"] = why
                 skill, reason = self.learner.distill(sol, task, r) if admitted else (None, why)
@@ -254,7 +262,7 @@ class Run:
                          tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
                          skill_uses=p.get("skill_uses", 0),
                          extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0)})
-        if self.config.learning and self.learner:
+        if self.config.learning:
             if self.config.compress:
                 learned = self.learner.compress(r)
                 m.new_abstractions = learned.get("abstractions", 0)
@@ -270,8 +278,7 @@ class Run:
         m.held_out_tasks = sum(1 for t in self.tasks if t.held_out)
         answers = m.newly_solved + p.get("replaced", 0)
         m.reuse = round(p.get("reusing", 0) / answers, 3) if answers else 0.0
-        if self.learner:
-            m.library_size, m.learned_skills = self.learner.library_size()
+        m.library_size, m.learned_skills = self.learner.library_size()
         m.seconds = round(seconds, 2)
         m.finish()
         self.state.rounds.append(m)

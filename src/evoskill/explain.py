@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .synth.program import Call, Const, Expr, Lambda, Var
+from .lang.program import Call, Const, Expr, Lambda, Var
 
 # {0}, {1}, ... are the phrases of the arguments.
 PHRASES: dict[str, str] = {

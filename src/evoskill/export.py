@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError
-from .library import Library, SkillRecord
+from .library import SkillRecord
 from .skill import content_hash
+from .store import LibraryStore
 
 MANIFEST = ".evoskill-export.json"
 EXPORTABLE_TRUST = ("built-in", "verified")
@@ -56,7 +57,7 @@ def target_dir(target: str, *, user: bool = False, cwd: Path | None = None) -> P
     return Path(target).expanduser()
 
 
-def select(library: Library, names: Sequence[str] = (), *, kind: str | None = None,
+def select(library: LibraryStore, names: Sequence[str] = (), *, kind: str | None = None,
            trust: str | None = None) -> list[SkillRecord]:
     """The skills to export: the named ones, else every active skill of ``kind``/``trust``.
 
@@ -97,7 +98,7 @@ def _write_manifest(dest: Path, entries: dict[str, dict[str, str]]) -> None:
     os.replace(tmp, dest / MANIFEST)
 
 
-def export(library: Library, records: Sequence[SkillRecord], dest: Path, *, force: bool = False) -> ExportReport:
+def export(library: LibraryStore, records: Sequence[SkillRecord], dest: Path, *, force: bool = False) -> ExportReport:
     """Write each record's folder to ``dest/<name>`` (see the module docstring)."""
     from .distill import reference_problems
 

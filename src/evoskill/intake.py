@@ -5,7 +5,7 @@ Trust on entry:
 * ``add`` runs the skill's own tests (``tests/examples.json``) in the sandbox on a copy; it is stored as
   ``verified`` only if they pass, refused (library untouched) if they fail. ``--no-test``, or a folder
   with no tests, stores it as ``unverified``. Neither ``unverified`` nor ``imported`` skills are building
-  blocks for the search (:data:`evoskill.synth.components.BUILDING_BLOCK_TRUST`).
+  blocks for the search (:data:`evoskill.lang.components.BUILDING_BLOCK_TRUST`).
 * ``import`` takes a skill folder, a folder of skills, or a git repository. Nothing it brings is
   executed. Skills are stored byte-for-byte as ``imported`` with their origin (path, or URL and commit),
   leniently the way agent clients load them (an over-long description is a warning).
@@ -27,9 +27,10 @@ from pathlib import Path
 
 from .distill import Refresh, refresh_dependents, verify_copy
 from .errors import EvoskillError, InvalidSkill, UserError
-from .library import Library, SkillRecord
+from .library import SkillRecord
 from .sandbox import Sandbox
 from .skill import Skill
+from .store import LibraryStore
 
 
 @dataclass
@@ -47,7 +48,7 @@ def _user_origin() -> str:
     return f"author:{os.environ.get('USER') or 'user'}"
 
 
-def add_skill(library: Library, sandbox: Sandbox | None, path: Path, *, test: bool = True,
+def add_skill(library: LibraryStore, sandbox: Sandbox | None, path: Path, *, test: bool = True,
               force: bool = False, origin: str | None = None) -> Added:
     """Test the skill at ``path`` in the sandbox, then store it (see the module docstring)."""
     skill = Skill.load(path)
@@ -73,7 +74,7 @@ def add_skill(library: Library, sandbox: Sandbox | None, path: Path, *, test: bo
     return added
 
 
-def _version(library: Library, name: str) -> int:
+def _version(library: LibraryStore, name: str) -> int:
     try:
         return library.versions(name)[-1].version
     except EvoskillError:
@@ -137,7 +138,7 @@ def _clone(url: str, ref: str | None, into: Path) -> str:
     return head.stdout.strip()
 
 
-def import_skills(library: Library, source: str, *, ref: str | None = None, force: bool = False) -> list[Imported]:
+def import_skills(library: LibraryStore, source: str, *, ref: str | None = None, force: bool = False) -> list[Imported]:
     """Store every skill found at ``source`` (folder, folder of skills, or git repository) as ``imported``."""
     tmp: Path | None = None
     try:
@@ -176,7 +177,7 @@ def import_skills(library: Library, source: str, *, ref: str | None = None, forc
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def promote_if_passing(library: Library, name: str, passed: bool) -> bool:
+def promote_if_passing(library: LibraryStore, name: str, passed: bool) -> bool:
     """After ``evoskill test``: an imported or unverified skill whose tests passed becomes ``verified``."""
     if not passed or library.versions(name)[-1].trust not in ("imported", "unverified"):
         return False

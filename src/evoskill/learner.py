@@ -8,13 +8,16 @@ bias search, and checks held-out examples for measurement only.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from .lang.components import Component, components_from_skills, to_spec
+from .proposer import Attempt, Solution
+from .sandbox import Sandbox
 from .skill import BUILDING_BLOCK_TRUST
-from .synth.base import Solution
-from .synth.components import Component, components_from_skills, to_spec
-from .tasks import Task
+from .store import LibraryStore
+from .tasks import Example, Task
 from .verify import Verdict, Verifier
 
 LEARNED_KINDS = ("solution", "abstraction")
@@ -23,7 +26,7 @@ LEARNED_KINDS = ("solution", "abstraction")
 class Learner:
     """Binds a library and a sandbox for one run."""
 
-    def __init__(self, library: Any, sandbox: Any, *, model: Any = None) -> None:
+    def __init__(self, library: LibraryStore, sandbox: Sandbox, *, model: Any = None) -> None:
         self.library = library
         self.sandbox = sandbox
         self.model = model
@@ -56,14 +59,34 @@ class Learner:
 
     # ---- measurement ------------------------------------------------------------------------------------------
 
-    def check_held_out(self, sol: Solution, task: Task) -> Verdict:
-        """Whether a solution also passes the task's held-out examples (measurement only)."""
+    def verify(self, sol: Solution, examples: Sequence[Example]) -> Verdict:
+        """Run a solution on ``examples`` in the sandbox, from the host (a program over the library's
+        components, Python as written)."""
         if sol.kind == "program":
             from .verify import check_program
 
             return check_program(self.sandbox, sol.source, len(sol.arg_types), to_spec(self.components()),
-                                 task.held_out)
-        return self.verifier.check(sol.python, sol.entry, task.held_out)
+                                 examples)
+        return self.verifier.check(sol.python, sol.entry, examples)
+
+    def confirm(self, attempt: Attempt, task: Task) -> Attempt:
+        """The one door from a proposer to the metrics and the library: a "solved" counts only once the host
+        has re-run the solution on the solver examples in the sandbox (a worker could forge the flag)."""
+        attempt.verified = False
+        if not attempt.solved or attempt.solution is None:
+            attempt.solved = False
+            return attempt
+        verdict = self.verify(attempt.solution, task.for_solver().examples)
+        if verdict.passed:
+            attempt.verified = True
+        else:
+            attempt.solved = False
+            attempt.log.append({"event": "host-verification-failed", "detail": verdict.describe(limit=2)[:500]})
+        return attempt
+
+    def check_held_out(self, sol: Solution, task: Task) -> Verdict:
+        """Whether a solution also passes the task's held-out examples (measurement only)."""
+        return self.verify(sol, task.held_out)
 
     def library_size(self) -> tuple[int, int]:
         """(active skills, learned skills among them)."""
@@ -105,7 +128,7 @@ class Learner:
 
         name = description = None
         if self.model is not None and sol.kind == "python":
-            from .synth.llm import describe_skill
+            from .authoring import describe_skill
 
             try:
                 described = describe_skill(self.model, sol, task)
@@ -148,7 +171,7 @@ class Learner:
 
     def _repair(self, skill: Any, reason: str) -> str | None:
         """Ask the model for a fix of a failing skill; kept only if the skill's own tests pass."""
-        from .synth.llm import repair_skill
+        from .authoring import repair_skill
         from .verify import load_examples
 
         ep, ex = skill.entry_point, skill.examples_path
@@ -162,7 +185,7 @@ def pasted_outputs(sol: Solution, task: Task) -> str:
 
     With too few examples to cross-validate, such a program is most likely a lookup table of the examples.
     """
-    from .synth.program import Const, Expr, parse
+    from .lang.program import Const, Expr, parse
 
     if sol.kind != "program":
         return ""

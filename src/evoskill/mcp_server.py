@@ -29,9 +29,9 @@ from pydantic import BaseModel, Field
 
 from . import distill
 from .errors import EvoskillError, UserError
+from .lang.program import py_name
 from .library import Library
 from .sandbox import Sandbox
-from .synth.program import py_name
 from .tasks import Example, task_from_dict
 from .verify import check_arguments
 
@@ -330,7 +330,7 @@ class _Tools:
         task = task_from_dict(task_dict, source="mcp")
         learner = Learner(self.library, self.sandbox, model=self.model)
         proposer = make_proposer(self.proposer, self.model, self.sandbox, learner)
-        attempt = proposer.propose(task.for_solver(), budget_seconds=budget, seed=0)
+        attempt = learner.confirm(proposer.propose(task.for_solver(), budget_seconds=budget, seed=0), task)
         out = SolveOutput(solved=attempt.solved, programs_tried=attempt.programs_tried,
                           seconds=round(attempt.seconds, 3))
         if attempt.solved and attempt.solution is not None:

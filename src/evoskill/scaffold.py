@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from .errors import UserError
+from .lang.program import cli_main
 from .skill import NAME_RE, SkillManifest, render_skill_md
-from .synth.program import cli_main
 
 _STUB = '''def {func}(text: str) -> str:
     """{description}"""

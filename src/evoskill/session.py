@@ -23,8 +23,9 @@ from .errors import UserError
 from .evolve import EvolveConfig, Run
 from .learner import Learner
 from .library import Library
+from .proposer import NEEDS_MODEL, Proposer, ProposerContext
+from .proposer import make_proposer as registry_make
 from .sandbox import Limits, Sandbox
-from .synth.base import Proposer
 from .tasks import Task, load_tasks
 
 
@@ -57,7 +58,7 @@ def open_library(path: str | None, *, fresh_in: Path | None = None) -> Library:
 
 def load_model(kind: str, model_id: str | None) -> Any:
     """The model for ``--proposer llm|hybrid`` (None for search), loaded before anything is written."""
-    if kind == "search":
+    if kind not in NEEDS_MODEL:
         return None
     if not model_id:
         raise UserError(f"--proposer {kind} needs a model", fix="add --model local:smollm2 (or openai:..., anthropic:...)")
@@ -68,20 +69,9 @@ def load_model(kind: str, model_id: str | None) -> Any:
 
 def make_proposer(kind: str, model: Any, sandbox: Sandbox, learner: Learner, *,
                   max_programs: int | None = None) -> Proposer:
-    """The proposer for ``--proposer`` (``model`` from :func:`load_model`)."""
-    from .synth.search import SearchProposer
-
-    search = SearchProposer(sandbox, learner.components, max_programs=max_programs)
-    if kind == "search":
-        return search
-    from .synth.llm import LLMProposer
-
-    llm = LLMProposer(model, sandbox, learner.library)
-    if kind == "llm":
-        return llm
-    from .synth.hybrid import HybridProposer
-
-    return HybridProposer(search, llm)
+    """The proposer registered as ``kind`` (``model`` from :func:`load_model`)."""
+    return registry_make(kind, ProposerContext(sandbox=sandbox, learner=learner, model=model,
+                                               max_programs=max_programs))
 
 
 @contextmanager
@@ -149,8 +139,8 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
                     solved["n"] += 1 if value.solved else 0
                     bar.update(solved["bar"], advance=1, solved=solved["n"])
 
-            run = Run(tasks, library, sandbox, proposer, config=config, run_dir=run_dir, resume=args.resume,
-                      listener=listener, learner=learner)
+            run = Run(tasks, proposer, learner, config=config, run_dir=run_dir, resume=args.resume,
+                      listener=listener)
             report = run.run()
     if console is not None:
         console.print(round_table(report["rounds"]))
@@ -175,7 +165,8 @@ def run_solve(args: Namespace) -> dict[str, Any]:
     with Sandbox(workers=1, limits=limits, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox, model=model)
         proposer = make_proposer(args.proposer, model, sandbox, learner, max_programs=args.max_programs)
-        attempt = proposer.propose(task.for_solver(), budget_seconds=args.budget, seed=args.seed)
+        attempt = learner.confirm(proposer.propose(task.for_solver(), budget_seconds=args.budget, seed=args.seed),
+                                  task)
         # The keys are the same for every task (documented in the README); None where a value does not apply.
         result: dict[str, Any] = {"task": task.name, "solved": attempt.solved, "programs_tried": attempt.programs_tried,
                                   "seconds": round(attempt.seconds, 3), "program": None, "python": None,

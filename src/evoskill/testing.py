@@ -127,3 +127,32 @@ def network_guard() -> Iterator[list[str]]:
         setattr(socket, "getaddrinfo", real_getaddrinfo)  # noqa: B010
     if blocked:
         raise RemoteNetworkBlocked(f"test reached for remote hosts: {', '.join(blocked)}")
+
+
+class ScriptedProposer:
+    """A proposer at the seam: answers each task with the next of the given programs (s-expressions), records
+    how many examples it was shown, and can claim "solved" for a wrong program (``forge=True``), to show
+    that nothing reaches the metrics or the library without the host's own check."""
+
+    name = "scripted"
+
+    def __init__(self, programs: Sequence[str], *, forge: bool = False) -> None:
+        self.programs = list(programs)
+        self.shown: list[int] = []
+        self.forge = forge
+
+    def propose(self, task: Any, *, budget_seconds: float, seed: int = 0) -> Any:
+        from .lang.program import ops, parse, to_module
+        from .proposer import Attempt, Solution
+
+        assert not task.held_out, "a solver never sees held-out examples"
+        self.shown.append(len(task.examples))
+        if not self.programs:
+            return Attempt(task=task.name, proposer=self.name)
+        source = self.programs.pop(0)
+        expr = parse(source)
+        python = to_module(expr, "solve", task.input_types, task.output_type, "Scripted answer.")
+        sol = Solution(kind="program", source=source, python=python, entry="solve", arg_types=task.input_types,
+                       return_type=task.output_type, uses=tuple(sorted(set(ops(expr)))))
+        return Attempt(task=task.name, proposer=self.name, solved=True, solution=sol, seconds=0.01,
+                       verified=self.forge)

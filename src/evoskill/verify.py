@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .lang.values import same
 from .sandbox import Limits, Sandbox
 from .tasks import Example
 
@@ -46,8 +47,8 @@ globals().update({{k: v for k, v in vars(__module).items() if not k.startswith("
 # Compiles lambda arguments given as program text, then calls the entry point.
 _LAMBDA_WRAPPER = '''
 def __evoskill_with_lambdas__(*args):
-    from evoskill.synth.primitives import FUNCTIONS
-    from evoskill.synth.program import compile_program, parse
+    from evoskill.lang.primitives import FUNCTIONS
+    from evoskill.lang.program import compile_program, parse
     args = [compile_program(parse(a), 0, FUNCTIONS)() if i in {positions} and isinstance(a, str) else a
             for i, a in enumerate(args)]
     return {entry}(*args)
@@ -91,9 +92,6 @@ class Verdict:
         return f"{len(self.failures)}/{self.total} examples fail:\n" + "\n".join(lines)
 
 
-def same(a: Any, b: Any) -> bool:
-    """Exact equality of JSON values (``True`` is not ``1``, ``1`` is not ``1.0``)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 class Verifier:
@@ -128,8 +126,8 @@ class Verifier:
 
 def run_program(spec: list[dict[str, Any]], source: str, arity: int, inputs: list[list[Any]]) -> list[dict[str, Any]]:
     """Sandbox side of :func:`check_program`: evaluate a DSL program on inputs, one result per input."""
-    from .synth.components import from_spec
-    from .synth.program import compile_program, parse
+    from .lang.components import from_spec
+    from .lang.program import compile_program, parse
 
     fns = {c.name: c.fn for c in from_spec(spec)}
     fn = compile_program(parse(source), arity, fns)
@@ -182,7 +180,7 @@ def load_examples(path: Path) -> list[Example]:
 
 def _function_args(skill: Any) -> list[int]:
     """Positions of function-typed parameters in a skill's ``evoskill-signature``."""
-    from .synth.primitives import parse_signature
+    from .lang.primitives import parse_signature
 
     sig = skill.manifest.metadata.get("evoskill-signature")
     if not sig:
@@ -223,7 +221,7 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
 
 def check_arguments(name: str, signature: str | None, args: Sequence[Any]) -> None:
     """Raise :class:`UserError` when ``args`` do not fit the skill's ``evoskill-signature`` (count, then types)."""
-    from .synth.primitives import parse_signature
+    from .lang.primitives import parse_signature
     from .tasks import TYPES, type_of
 
     if not signature:

@@ -1,4 +1,4 @@
-"""Generate the bundled core skill folders from :data:`evoskill.synth.primitives.PRIMITIVES`.
+"""Generate the bundled core skill folders from :data:`evoskill.lang.primitives.PRIMITIVES`.
 
 ``python -m evoskill.core.build`` (re)writes ``evoskill/core/skills/<name>/`` for every primitive:
 ``SKILL.md`` (rendered with :func:`evoskill.skill.render_skill_md`), ``scripts/<name_with_underscores>.py``
@@ -15,13 +15,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..lang.primitives import MAX_ITEMS, MAX_TEXT, PRIMITIVES, Primitive, parse_signature
 from ..skill import SkillManifest, render_skill_md
-from ..synth.primitives import MAX_ITEMS, MAX_TEXT, PRIMITIVES, Primitive, parse_signature
 from . import skills_root
 
 _HEADER = '''"""{name}: {doc}
 
-Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
 Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
 """
 
@@ -60,8 +60,8 @@ _FN_ARG = '''
 
 def _function(text: str) -> Callable[..., Any]:
     """A function argument given as an evoskill lambda, e.g. "(lambda (a) (int-add a 1))" (needs evoskill)."""
-    from evoskill.synth.primitives import FUNCTIONS
-    from evoskill.synth.program import compile_program, parse
+    from evoskill.lang.primitives import FUNCTIONS
+    from evoskill.lang.program import compile_program, parse
 
     fn: Callable[..., Any] = compile_program(parse(text), 0, FUNCTIONS)()
     return fn

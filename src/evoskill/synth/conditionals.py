@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .program import Call, Expr
+from ..lang.program import Call, Expr
 
 # Parity tests split any small set of examples by luck; as branch conditions they rarely mean anything.
 ARBITRARY = {"int-is-even", "int-is-odd"}

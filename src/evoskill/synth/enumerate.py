@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice, product
 from typing import Any
 
-from .components import Component
-from .primitives import COMMUTATIVE
-from .program import Call, Expr
+from ..lang.components import Component
+from ..lang.primitives import COMMUTATIVE
+from ..lang.program import Call, Expr
 
 
 class Found(Exception):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
+from ..proposer import Attempt, Proposer, ProposerContext
 from ..tasks import Task
-from .base import Attempt, Proposer
 
 
 class HybridProposer:
@@ -38,3 +38,10 @@ class HybridProposer:
         second.log = [{"stage": "search", "solved": False, "programs_tried": first.programs_tried},
                       *first.log, {"stage": "llm"}, *second.log]
         return second
+
+
+def make(context: ProposerContext) -> HybridProposer:
+    """The ``hybrid`` entry of the proposer registry: the registered search and llm proposers together."""
+    from ..proposer import make_proposer
+
+    return HybridProposer(make_proposer("search", context), make_proposer("llm", context))

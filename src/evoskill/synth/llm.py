@@ -4,39 +4,35 @@ Each round sends a compact catalogue of relevant library skills (names, signatur
 source only for the top two), the task description and the solver examples. The reply's code is run
 against the solver examples in the sandbox; concrete failures go back to the model for a bounded number
 of repairs. Nothing the model says is trusted: only a passing :class:`~evoskill.verify.Verdict` yields a
-:class:`~evoskill.synth.base.Solution`. Held-out examples never reach a prompt.
+:class:`~evoskill.proposer.Solution`. Held-out examples never reach a prompt.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EvoskillError, ModelError
+from ..authoring import (
+    _FEEDBACK_CHARS,
+    _PARSE_ERRORS,
+    RULES,
+    SYSTEM,
+    _example_lines,
+    _functions,
+    _verifier,
+    extract_code,
+)
+from ..errors import EvoskillError, ModelError, UserError
 from ..models.base import Completion, Message, Model
-from ..tasks import Example, Task
-from .base import Attempt, Solution
+from ..proposer import Attempt, ProposerContext, Solution
+from ..tasks import Task
 
 ENTRY = "solve"
-NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 _LOG_CHARS = 4000
-_CODE_CHARS = 20_000  # extraction looks at this much of a reply; a longer function is not plausible
-_MAX_LINES = 300
-_PARSE_ERRORS = (SyntaxError, ValueError, MemoryError, RecursionError)
-_FEEDBACK_CHARS = 1500
-SYSTEM = ("You write small, correct, self-contained Python functions. Reply with exactly one ```python code "
-          "block containing the function, and nothing else.")
-RULES = ("Use only the Python standard library and the skills shown. Do not read files, the environment or "
-         "the network, do not print, and return the result.")
-
-
 @dataclass
 class _Skill:
     name: str
@@ -46,80 +42,12 @@ class _Skill:
     source: str | None
 
 
-# ---------------------------------------------------------------- code extraction
-
-
-def _functions(tree: ast.Module) -> list[str]:
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-
-
-def _trim_to_python(text: str) -> str | None:
-    """From unfenced text, the span starting at the first ``def``/``import`` that parses, prose cut off."""
-    lines = text.splitlines()
-    start = next((i for i, ln in enumerate(lines) if re.match(r"(def |import |from \S+ import )", ln)), None)
-    if start is None:
-        return None
-    for end in range(min(len(lines), start + _MAX_LINES), start, -1):
-        chunk = "\n".join(lines[start:end]).strip()
-        try:
-            if _functions(ast.parse(chunk)):
-                return chunk
-        except _PARSE_ERRORS:
-            continue
-    return "\n".join(lines[start:]).strip()
-
-
-def extract_code(text: str, entry: str = ENTRY) -> tuple[str | None, str]:
-    """The Python code in a model reply that defines ``entry``, and a note on how it was found.
-
-    Prefers fenced blocks that define ``entry`` (the last such one), then unfenced code (prose and stray
-    fences cut off), then any code defining a function: if that function has another name,
-    ``entry = name`` is appended. Returns ``(None, reason)`` when there is no usable code.
-    """
-    text = (text or "")[:_CODE_CHARS]
-    blocks = [b.strip() for lang, b in _FENCE.findall(text)
-              if lang.lower() in ("", "python", "py", "python3") and b.strip()]
-    loose = _trim_to_python("\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("```")))
-    candidates = [(b, "fenced") for b in blocks] + ([(loose, "unfenced")] if loose and loose not in blocks else [])
-    if not candidates:
-        return None, "no code in the reply"
-    parsed: list[tuple[str, str, list[str]]] = []
-    error = ""
-    for block, how in candidates:
-        try:
-            parsed.append((block, how, _functions(ast.parse(block))))
-        except SyntaxError as exc:
-            error = error or f"SyntaxError: {exc.msg} (line {exc.lineno})"
-        except _PARSE_ERRORS as exc:
-            error = error or f"unparseable code ({type(exc).__name__})"
-    for how in ("fenced", "unfenced"):
-        found = [b for b, h, fs in parsed if h == how and entry in fs]
-        if found:
-            note = "one code block" if len(blocks) <= 1 else f"the block defining {entry} of {len(blocks)} blocks"
-            return found[-1], note if how == "fenced" else "unfenced code"
-    with_funcs = [(b, fs) for b, _, fs in parsed if fs]
-    if with_funcs:
-        block, fs = with_funcs[0]
-        return f"{block}\n\n{entry} = {fs[-1]}\n", f"function {fs[-1]!r} used as {entry}"
-    if error:
-        return None, error
-    return None, f"the code defines no function (expected {entry})"
-
-
 # ---------------------------------------------------------------- prompt pieces
 
 
 def _signature(entry: str, task: Task) -> str:
     args = ", ".join(f"x{i + 1}: {t}" for i, t in enumerate(task.input_types))
     return f"def {entry}({args}) -> {task.output_type or 'object'}:"
-
-
-def _example_lines(entry: str, examples: Sequence[Example], limit: int = 10) -> str:
-    out = []
-    for ex in examples[:limit]:
-        line = f"{entry}({', '.join(repr(a) for a in ex.inputs)}) == {ex.output!r}"
-        out.append(line if len(line) <= 300 else line[:297] + "...")
-    return "\n".join(out)
 
 
 def _strip_main(source: str) -> str:
@@ -151,13 +79,6 @@ def _record(reply: Completion | None, **fields: Any) -> dict[str, Any]:
                      model=reply.model)
     entry.update(fields)
     return entry
-
-
-def _verifier(sandbox: Any, remaining: float) -> Any:
-    from ..sandbox import Limits
-    from ..verify import Verifier
-    wall = max(1.0, min(10.0, remaining))
-    return Verifier(sandbox, Limits(cpu_seconds=min(5.0, wall), wall_seconds=wall, memory_mb=512))
 
 
 # ---------------------------------------------------------------- the proposer
@@ -294,65 +215,8 @@ class LLMProposer:
         return attempt
 
 
-# ---------------------------------------------------------------- naming and repairing skills
-
-
-def _first_json_object(text: str) -> dict[str, Any] | None:
-    for m in re.finditer(r"\{", text):
-        depth = 0
-        for j in range(m.start(), len(text)):
-            depth += {"{": 1, "}": -1}.get(text[j], 0)
-            if depth == 0:
-                try:
-                    value = json.loads(text[m.start():j + 1])
-                except ValueError:
-                    break
-                return value if isinstance(value, dict) else None
-    return None
-
-
-def describe_skill(model: Model, solution: Solution, task: Task) -> tuple[str, str] | None:
-    """Ask ``model`` for a skill name and one-line description; None unless both are valid."""
-    prompt = (f"This Python function solves the task {task.name!r} ({task.description}).\n```python\n"
-              f"{solution.python.strip()[:3000]}\n```\nName it as a reusable skill. Reply with JSON only: "
-              '{"name": "lowercase-words-with-hyphens", "description": "one sentence saying what it does"}')
-    try:
-        reply = model.complete([Message("user", prompt)], max_tokens=120, temperature=0.0)
-    except ModelError:
-        return None
-    data = _first_json_object(reply.text)
-    if data is None:
-        return None
-    name, desc = str(data.get("name", "")).strip(), " ".join(str(data.get("description", "")).split())
-    if not NAME_RE.match(name) or len(name) > 64:
-        return None
-    if not 1 <= len(desc) <= 1024 or "<" in desc or ">" in desc:
-        return None
-    return name, desc
-
-
-def repair_skill(model: Model, sandbox: Any, code: str, entry: str, examples: Sequence[Example],
-                 attempts: int = 2) -> str | None:
-    """A fixed version of a failing skill's ``code`` that passes ``examples``, or None."""
-    verifier = _verifier(sandbox, 10.0)
-    verdict = verifier.check(code, entry, examples)
-    if verdict.passed:
-        return code
-    current = code
-    for _ in range(max(0, attempts)):
-        prompt = (f"This Python function `{entry}` fails its examples.\n```python\n{current.strip()}\n```\n"
-                  f"Failures:\n{verdict.describe()[:_FEEDBACK_CHARS]}\n\nExamples:\n"
-                  f"{_example_lines(entry, examples)}\n\n{RULES} Reply with the fixed function in one "
-                  "```python block.")
-        try:
-            reply = model.complete([Message("system", SYSTEM), Message("user", prompt)], max_tokens=600)
-        except ModelError:
-            return None
-        fixed, _ = extract_code(reply.text, entry)
-        if fixed is None:
-            continue
-        verdict = verifier.check(fixed, entry, examples)
-        if verdict.passed:
-            return fixed
-        current = fixed
-    return None
+def make(context: ProposerContext) -> LLMProposer:
+    """The ``llm`` entry of the proposer registry."""
+    if context.model is None:
+        raise UserError("--proposer llm needs a model", fix="add --model local:smollm2 (or openai:..., anthropic:...)")
+    return LLMProposer(context.model, context.sandbox, context.learner.library)

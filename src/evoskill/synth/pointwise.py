@@ -34,10 +34,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .components import Component
+from ..lang.components import Component
+from ..lang.program import Call, Const, Expr, Lambda, Var, ops, variables
 from .conditionals import IF_OPS, Conditionals
 from .enumerate import Enumerator, Found, Stop, is_list
-from .program import Call, Const, Expr, Lambda, Var, ops, variables
 
 SOURCE_MAX_COST = 3  # lists of at most this cost are tried as the list a map/filter runs over
 FUNCTION_MAX_COST = 6

@@ -15,7 +15,7 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
    cheap integer of the input (``(list-head x0)``, ``(list-len x0)``...) give one-parameter lambdas that
    read the input, e.g. ``(lambda (a) (int-ne a (list-head x0)))``.
 4. **Bottom-up enumeration** (:mod:`evoskill.synth.enumerate`) by increasing cost (nodes, weighted by each
-   component's usage prior, :mod:`evoskill.synth.components`), with observational equivalence: one program
+   component's usage prior, :mod:`evoskill.lang.components`), with observational equivalence: one program
    per distinct output vector per type, values evaluated on whole example vectors at once. The first
    program equal to the wanted outputs is the cheapest one (the best bet to generalize from 2-3 examples).
 5. **Composed answers**, tried after every cost level: *joins* (the target as ``text-concat`` /
@@ -53,15 +53,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..tasks import Example, Task, task_from_dict
-from .base import Attempt, Solution
-from .components import Component, core_components, from_spec, to_spec
-from .conditionals import ARBITRARY, IF_OPS, Conditionals
-from .constants import contains_piece, int_constants, int_domain, list_constants, string_constants
-from .enumerate import Enumerator, Found, Stop, is_list
-from .pointwise import Pointwise, outer_values
-from .primitives import FUNCTIONS, MAX_ITEMS, function_type
-from .program import (
+from ..lang.components import Component, core_components, from_spec, to_spec
+from ..lang.primitives import FUNCTIONS, MAX_ITEMS, function_type
+from ..lang.program import (
     Call,
     Const,
     Expr,
@@ -74,6 +68,13 @@ from .program import (
     to_sexpr,
     variables,
 )
+from ..lang.values import same
+from ..proposer import Attempt, ProposerContext, Solution
+from ..tasks import Example, Task, task_from_dict
+from .conditionals import ARBITRARY, IF_OPS, Conditionals
+from .constants import contains_piece, int_constants, int_domain, list_constants, string_constants
+from .enumerate import Enumerator, Found, Stop, is_list
+from .pointwise import Pointwise, outer_values
 from .simplify import simplify
 
 LAMBDA_MAX_COST = 4
@@ -423,16 +424,10 @@ def _check(expr: Expr, task: Task, comps: Sequence[Component]) -> bool:
     fns = {**FUNCTIONS, **{c.name: c.fn for c in comps}}
     try:
         fn = compile_program(expr, task.arity, fns)
-        return all(_same(fn(*[list(v) if isinstance(v, list) else v for v in e.inputs]), e.output)
+        return all(same(fn(*[list(v) if isinstance(v, list) else v for v in e.inputs]), e.output)
                    for e in task.examples)
     except Exception:
         return False
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(b, list):
-        return isinstance(a, list | tuple) and list(a) == b
-    return type(a) is type(b) and a == b
 
 
 # ---- sandbox job and proposer ---------------------------------------------------------------------------
@@ -501,7 +496,7 @@ class SearchProposer:
         attempt.log.append({"event": "search", "programs_tried": attempt.programs_tried,
                             "seconds": v.get("seconds"), "cost": v.get("cost")})
         if v.get("solved") and v.get("program"):
-            from .program import parse
+            from ..lang.program import parse
             expr = parse(v["program"])
             entry = entry_name(task.name)
             doc = task.description.strip() or f"Solves task {task.name}."
@@ -513,4 +508,9 @@ class SearchProposer:
         return attempt
 
 
-__all__ = ["SearchProposer", "SearchResult", "entry_name", "search_job", "synthesize", "Example"]
+__all__ = ["make", "SearchProposer", "SearchResult", "entry_name", "search_job", "synthesize", "Example"]
+
+
+def make(context: ProposerContext) -> SearchProposer:
+    """The ``search`` entry of the proposer registry."""
+    return SearchProposer(context.sandbox, context.learner.components, max_programs=context.max_programs)

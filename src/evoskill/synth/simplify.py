@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .program import Call, Expr, Lambda, compile_program, substitute
+from ..lang.program import Call, Expr, Lambda, compile_program, substitute
 
 MAX_PASSES = 20
 

@@ -1,6 +1,6 @@
 """list-filter: The items for which ``p`` holds, in order (FILTER).
 
-Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
 Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
 """
 
@@ -29,8 +29,8 @@ def _arg(raw: str) -> Any:
 
 def _function(text: str) -> Callable[..., Any]:
     """A function argument given as an evoskill lambda, e.g. "(lambda (a) (int-add a 1))" (needs evoskill)."""
-    from evoskill.synth.primitives import FUNCTIONS
-    from evoskill.synth.program import compile_program, parse
+    from evoskill.lang.primitives import FUNCTIONS
+    from evoskill.lang.program import compile_program, parse
 
     fn: Callable[..., Any] = compile_program(parse(text), 0, FUNCTIONS)()
     return fn

@@ -1,6 +1,6 @@
 """list-min: Smallest item (MIN); 0 for an empty list.
 
-Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
 Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
 """
 

@@ -1,6 +1,6 @@
 """list-set-nth: The list with the item at 1-based position ``i`` replaced by ``x``; unchanged when out of range.
 
-Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
 Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
 """
 

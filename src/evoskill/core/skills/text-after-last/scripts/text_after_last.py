@@ -1,6 +1,6 @@
 """text-after-last: The text after the last ``delim`` (TEXTAFTER, instance -1); all of ``s`` when absent or empty.
 
-Generated from evoskill/synth/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
 Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
 """
 

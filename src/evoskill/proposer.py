@@ -7,10 +7,14 @@ held-out examples the proposer never saw.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Any, Literal, Protocol
 
-from ..tasks import Task
+from .errors import UserError
+from .tasks import Task
 
 
 @dataclass
@@ -54,6 +58,8 @@ class Attempt:
     tokens_out: int = 0
     cost_usd: float = 0.0
     log: list[dict[str, Any]] = field(default_factory=list)
+    #: set only by the host-side check (:meth:`evoskill.learner.Learner.confirm`), never by a proposer
+    verified: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -75,3 +81,47 @@ class Proposer(Protocol):
     def propose(self, task: Task, *, budget_seconds: float, seed: int = 0) -> Attempt:
         """Attempt ``task`` (already the solver's view) within the budget."""
         ...
+
+
+# ---- the registry --------------------------------------------------------------------------------------------
+
+@dataclass
+class ProposerContext:
+    """What a proposer may be built from: the sandbox, the learner (the library side: components, library)
+    and the model (None for proposers that use none)."""
+
+    sandbox: Any
+    learner: Any
+    model: Any = None
+    max_programs: int | None = None
+
+
+ProposerFactory = Callable[[ProposerContext], Proposer]
+
+#: Proposers shipped with evoskill; others register under the entry point group ``evoskill.proposers``.
+BUILT_IN = {"search": "evoskill.synth.search:make", "llm": "evoskill.synth.llm:make",
+            "hybrid": "evoskill.synth.hybrid:make"}
+#: Proposers that need ``--model``.
+NEEDS_MODEL = {"llm", "hybrid"}
+
+
+def _registered() -> dict[str, str]:
+    found = dict(BUILT_IN)
+    for ep in entry_points(group="evoskill.proposers"):
+        found[ep.name] = ep.value
+    return found
+
+
+def proposer_names() -> list[str]:
+    """Every proposer that can be named with ``--proposer``."""
+    return sorted(_registered())
+
+
+def make_proposer(name: str, context: ProposerContext) -> Proposer:
+    """Build the proposer registered as ``name``."""
+    target = _registered().get(name)
+    if target is None:
+        raise UserError(f"no proposer named {name!r}", fix=f"use one of {', '.join(proposer_names())}")
+    module, _, attr = target.partition(":")
+    factory: ProposerFactory = getattr(import_module(module), attr)
+    return factory(context)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..errors import UserError
+from ..errors import ParseError, UserError
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +52,6 @@ class Lambda:
 
 
 Expr = Union[Var, Const, Call, Lambda]  # noqa: UP007 (runtime alias used in isinstance-free code)
-
-
-class ParseError(UserError):
-    """Text that is not a well-formed program."""
 
 
 def py_name(op: str) -> str:

@@ -1,8 +1,8 @@
 """Components: the typed building blocks the search synthesizer composes.
 
-A :class:`Component` is a primitive skill (its Python function from :mod:`evoskill.synth.primitives`) or a
+A :class:`Component` is a primitive skill (its Python function from :mod:`evoskill.lang.primitives`) or a
 learned skill (``evoskill-kind`` ``solution`` / ``abstraction`` with an ``evoskill-program`` s-expression over
-inputs ``x0..xn``, compiled with :func:`evoskill.synth.program.compile_program` over the components loaded
+inputs ``x0..xn``, compiled with :func:`evoskill.lang.program.compile_program` over the components loaded
 before it; learned skills may call other learned skills). Learned skills are first-class: the search treats
 a learned skill exactly like a primitive of the same cost, so a composition of ten primitives costs one node.
 
@@ -131,7 +131,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
                            include_core: bool = True) -> list[Component]:
     """Components from skill-like objects (``.name``, ``.manifest.metadata``).
 
-    Primitives load their function from :mod:`evoskill.synth.primitives` by name (unknown primitives are
+    Primitives load their function from :mod:`evoskill.lang.primitives` by name (unknown primitives are
     skipped); learned skills with an ``evoskill-program`` are compiled in dependency order. Skills that
     cannot be loaded (bad signature, unknown callee, cycles) are skipped. ``include_core`` adds the bundled
     primitives that the given skills do not already name.
@@ -258,3 +258,32 @@ def from_spec(spec: Iterable[Mapping[str, Any]]) -> list[Component]:
             comps[name] = Component(name, args, ret, FUNCTIONS[name], "primitive", weight)
     _resolve(comps, pending)
     return [comps[n] for n in order if n in comps]
+
+
+# ---- trusted callables ---------------------------------------------------------------------------------------
+
+def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[str, Expr],
+                      sigs: Mapping[str, tuple[tuple[str, ...], str]]) -> dict[str, Callable[..., Any]]:
+    """``base`` (built-in primitives) plus every learned program skill compiled over them.
+
+    Only programs are compiled (never a model's Python), so everything runs trusted code in-process.
+    """
+    fns = dict(base)
+    pending = {n: e for n, e in programs.items() if n not in fns and n in sigs}
+    progress = True
+    while pending and progress:
+        progress = False
+        for name, expr in list(pending.items()):
+            if all(op in fns for op in ops(expr)):
+                fns[name] = compile_program(expr, len(sigs[name][0]), fns)
+                del pending[name]
+                progress = True
+    return fns
+
+
+def primitive_functions(components: Any) -> dict[str, Callable[..., Any]]:
+    if components is None:
+        return dict(FUNCTIONS)
+    if isinstance(components, Mapping):
+        return dict(components)
+    return {c.name: c.fn for c in components if getattr(c, "kind", "primitive") == "primitive"}
