@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
          "--rounds", str(a.rounds), "--budget", str(a.budget), "--run-dir", str(root / "run"))
     step("5. abstractions learned by compression (evoskill list --kind solution shows the rest)", "list", "--kind",
          "abstraction")
+    step("6. export the learned skills as standalone Agent Skills folders (for Claude Code, Codex, ...)", "export",
+         "--to", str(root / "exported"))
     console.print(f"\nLearning curve: {root / 'run' / 'curve.png'}   report: {root / 'run' / 'report.json'}")
+    console.print(f"Exported skills: {root / 'exported'} (each runs alone: python SKILL/scripts/NAME.py ARGS)")
     return 0
 
 
