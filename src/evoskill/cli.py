@@ -156,6 +156,69 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    rec = lib.set_trust(args.name, "quarantined", args.reason)
+    _emit(args, _record(rec), lambda: out.print(
+        f"Quarantined {rec.name}: stored, but not run, served, exported, shown to a model or used by the search "
+        f"(`evoskill release {rec.name} --reason ...` lifts it)."))
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    if lib.versions(args.name)[-1].trust != "quarantined":
+        raise UserError(f"{args.name} is not quarantined", fix="nothing to release")
+    entered = lib.provenance(args.name).get("trust") or "unverified"  # the tier it was stored with
+    tier = "unverified" if entered == "quarantined" else entered
+    rec = lib.set_trust(args.name, tier, f"released: {args.reason}")
+    _emit(args, _record(rec), lambda: out.print(
+        f"Released {rec.name} as {tier}" + ("; `evoskill test` makes it verified if its tests pass."
+                                            if tier == "unverified" else ".")))
+    return 0
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from . import policy
+
+    lib = _library(args)
+    if args.policy_command == "init":
+        path = policy.write_default(lib.root, force=args.force)
+        _emit(args, {"path": str(path)}, lambda: out.print(f"Wrote the default policy to {path}; edit it there."))
+        return 0
+    rules = policy.load(lib.root)
+
+    def human() -> None:
+        t = Table("tier", *policy.ACTIONS, box=None, title=f"policy: {rules.source or 'defaults'}")
+        for tier in policy.TIERS:
+            t.add_row(tier, *(rules.decide(tier, a) for a in policy.ACTIONS))
+        out.print(t)
+
+    _emit(args, rules.to_dict(), human)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    lib = _library(args)
+    names = [args.name] if args.name else [r.name for r in lib.list(include_archived=True)]
+    rows = [{"name": n, "problems": lib.verify_files(n), **{k: v for k, v in lib.provenance(n).items()
+                                                              if k in ("origin", "trust", "admitted_by", "hash")}}
+            for n in names]
+    bad = [r for r in rows if r["problems"]]
+
+    def human() -> None:
+        for r in rows if args.name else bad:
+            status = "CHANGED" if r["problems"] else "ok"
+            out.print(f"{status} {r['name']} (origin {r.get('origin') or '-'}, admitted by "
+                      f"{r.get('admitted_by') or '-'})")
+            for p in r["problems"]:
+                out.print(f"  {p}")
+        out.print(f"{len(rows)} skills checked, {len(bad)} changed on disk")
+
+    _emit(args, rows, human)
+    return 1 if bad else 0
+
+
 def cmd_revert(args: argparse.Namespace) -> int:
     lib = _library(args)
     rec = lib.revert(args.name, args.version)
@@ -281,6 +344,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if ep is None:
         raise UserError(f"{skill.name} has no script (it is an instruction-only skill)",
                         fix=f"read it with `evoskill show {skill.name}`")
+    from . import policy
+
+    policy.load(lib.root).require(skill.name, lib.versions(skill.name)[-1].trust, "run", confirmed=args.yes)
+    problems = lib.verify_files(skill.name)
+    if problems:
+        raise UserError(f"{skill.name} was changed on disk behind the library's back: {problems[0]}",
+                        fix=f"see `evoskill verify {skill.name}`; re-add or revert the skill")
     values = [_json_arg(a) for a in args.args]
     check_arguments(skill.name, skill.manifest.metadata.get("evoskill-signature"), values)
     limits = Limits(cpu_seconds=args.timeout, wall_seconds=args.timeout * 2 + 5)
@@ -426,6 +496,36 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from .scanner import scan
+
+    target = Path(args.target)
+    if not target.exists():
+        if os.sep in args.target or "/" in args.target:
+            raise UserError(f"no such file or folder: {args.target}", fix="give a skill folder or a library skill name")
+        target = _library(args).get(args.target).path
+    report = scan(target, block_at=args.block_at)
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        print(report.to_json())
+    elif fmt == "sarif":
+        print(report.to_sarif())
+    else:
+        from rich.text import Text
+
+        colors = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
+        for f in report.findings:
+            where = f"{f.file}:{f.line}" if f.line else f.file
+            out.print(Text.assemble((f"{f.severity.upper():8}", colors[f.severity]),
+                                    f" {f.category:19} {where}  {f.message}"))
+            out.print(f"         fix: {f.fix}", style="dim")
+        verdict = (Text(f"blocked: {len(report.blocking())} finding(s) at or above {report.block_at}", "bold red")
+                   if report.blocked else Text(f"not blocked (nothing at or above {report.block_at})", "green"))
+        out.print(Text.assemble(f"{target}: {len(report.findings)} finding(s), {report.files_scanned} file(s), "
+                                f"{report.seconds * 1000:.0f} ms; ", verdict))
+    return 1 if report.blocked else 0
+
+
 # ---- parser ------------------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -469,6 +569,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--kind", choices=["primitive", "solution", "abstraction", "instruction"])
     sp.add_argument("--trust", choices=["built-in", "verified", "imported", "unverified"])
     sp.add_argument("--force", action="store_true", help="overwrite folders evoskill did not write")
+    sp = add("quarantine", cmd_quarantine, "keep a skill stored but unusable (nothing is deleted)")
+    sp.add_argument("name")
+    sp.add_argument("--reason", default="quarantined by user")
+    sp = add("release", cmd_release, "lift a quarantine (the skill becomes unverified)")
+    sp.add_argument("name")
+    sp.add_argument("--reason", required=True)
+    sp = add("policy", cmd_policy, "what each trust tier may do (show, or init to edit)")
+    sp.add_argument("policy_command", nargs="?", choices=["show", "init"], default="show")
+    sp.add_argument("--force", action="store_true", help="init: overwrite an existing policy file")
+    add("verify", cmd_verify, "re-check skills' files against the digests recorded when stored").add_argument(
+        "name", nargs="?")
     sp = add("revert", cmd_revert, "bring back an earlier version of a skill (as a new version)")
     sp.add_argument("name")
     sp.add_argument("version", type=int)
@@ -487,6 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name")
     sp.add_argument("args", nargs="*")
     sp.add_argument("--timeout", type=float, default=20.0, help="CPU seconds the run may take (default 20)")
+    sp.add_argument("--yes", action="store_true", help="confirm running a skill the policy asks to confirm")
     add("test", cmd_test, "run skills' tests in the sandbox").add_argument("name", nargs="?")
     add("history", cmd_history, "versions and events of a skill").add_argument("name")
     sp = add("archive", cmd_archive, "archive a skill (never deleted)")
@@ -524,6 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--proposer", choices=proposer_names(), default="search",
                     help="what solve_task uses")
     sp.add_argument("--model", default=None, help="provider:model for --proposer llm|hybrid")
+
+    sp = add("scan", cmd_scan, "scan a skill for injection, exfiltration, hidden text and other threats (nothing is run)")
+    sp.add_argument("target", metavar="PATH|NAME", help="a skill folder or file, or the name of a library skill")
+    sp.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    sp.add_argument("--block-at", choices=["low", "medium", "high", "critical"], default="high",
+                    help="lowest severity that blocks the skill (exit status 1)")
 
     ks = add("keys", cmd_keys, "store API keys for model providers")
     kss = ks.add_subparsers(dest="keys_command", required=True)

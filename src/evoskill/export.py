@@ -27,13 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import policy
 from .errors import UserError
 from .library import SkillRecord
 from .skill import content_hash
 from .store import LibraryStore
 
 MANIFEST = ".evoskill-export.json"
-EXPORTABLE_TRUST = ("built-in", "verified")
 TARGETS = {"claude": ".claude/skills", "codex": ".agents/skills", "agents": ".agents/skills"}
 
 
@@ -102,12 +102,14 @@ def export(library: LibraryStore, records: Sequence[SkillRecord], dest: Path, *,
     """Write each record's folder to ``dest/<name>`` (see the module docstring)."""
     from .distill import reference_problems
 
+    rules = policy.load(library.root)
     dest.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(dest)
     report = ExportReport(dest)
     for rec in records:
-        if rec.trust not in EXPORTABLE_TRUST and not force:
-            report.refused[rec.name] = f"its trust is {rec.trust}: only verified skills are exported (or --force)"
+        if not rules.allows(rec.trust, "export") and not (force and rec.trust != "quarantined"):
+            report.refused[rec.name] = (f"it is {rec.trust}: the policy does not export it (verify it with "
+                                        "`evoskill test`, or --force)")
             continue
         src = library.get(rec.name).path
         problems = reference_problems(src)

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from . import policy
 from .lang.components import Component, components_from_skills, to_spec
 from .proposer import Attempt, Solution
 from .sandbox import Sandbox
-from .skill import BUILDING_BLOCK_TRUST
 from .store import LibraryStore
 from .tasks import Example, Task
 from .verify import Verdict, Verifier
@@ -40,7 +40,8 @@ class Learner:
         """Every active executable skill as a search component, weighted by its usage statistics."""
         with self._lock:
             if self._components is None:
-                trusted = {r.name for r in self.library.list() if r.trust in BUILDING_BLOCK_TRUST}
+                rules = policy.load(self.library.root)
+                trusted = {r.name for r in self.library.list() if rules.allows(r.trust, "build")}
                 skills = [s for s in self.library.skills()
                           if s.name in trusted and s.manifest.metadata.get("evoskill-signature")]
                 stats = {s.name: self.library.stats(s.name) for s in skills}

@@ -37,6 +37,7 @@ import contextlib
 import difflib
 import fcntl
 import functools
+import hashlib
 import json
 import os
 import re
@@ -143,6 +144,28 @@ def _coverage(words: builtins.list[str], text: str) -> int:
     """How many of the query ``words`` occur (by stem) in ``text``."""
     stems = {_stem(w) for w in re.findall(r"\w+", text.lower())}
     return sum(1 for w in words if _stem(w) in stems)
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a skill folder, by its path relative to the folder."""
+    out: dict[str, str] = {}
+    for file in iter_skill_files(folder):
+        if file.is_file() and not file.is_symlink():
+            out[file.relative_to(folder).as_posix()] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return out
+
+
+def admitted_by() -> str:
+    """Who admitted a version: the OS user and the evoskill version (the command's origin says how)."""
+    import getpass
+
+    from evoskill import __version__
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user} (evoskill {__version__})"
 
 
 def _synchronized(method: _F) -> _F:
@@ -592,6 +615,8 @@ class Library:
                 info = self._describe(dest, version, trust, origin)  # re-validates the copy
                 info["hash"] = content_hash(dest)
                 info["source_hash"] = src_hash
+                info["files"] = file_digests(dest)
+                info["admitted_by"] = admitted_by()
                 (stage / "version.json").write_text(json.dumps(info, indent=2), "utf-8")
                 _fsync_tree(stage)
                 (self._versions / name).mkdir(exist_ok=True)
@@ -663,6 +688,49 @@ class Library:
         with self._locked():
             version, _ = self._require(name)
             self._log_event(name, kind, version, reason)
+
+    def provenance(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """What version.json records of a version: origin, trust, who admitted it, each file's sha256."""
+        cur, _ = self._require(name)
+        v = cur if version is None else int(version)
+        try:
+            info = json.loads((self._version_dir(name, v) / "version.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        return info if isinstance(info, dict) else {}
+
+    def verify_files(self, name: str) -> builtins.list[str]:
+        """Re-check the current version's files against the digests recorded when it was stored.
+
+        Both the stored copy and the view under ``skills/`` (or ``archive/``) are checked; returns one line
+        per changed, missing or extra file (empty when everything matches).
+        """
+        cur, archived = self._require(name)
+        info = self.provenance(name)
+        recorded: dict[str, str] | None = info.get("files") if isinstance(info.get("files"), dict) else None
+        problems: builtins.list[str] = []
+        places = [("stored copy", self._version_dir(name, cur) / name),
+                  ("view", self._view_paths(name, archived)[0])]
+        for label, folder in places:
+            if not folder.is_dir():
+                problems.append(f"{label} {folder} is missing")
+                continue
+            if recorded is None:  # stored before per-file digests: the folder hash still decides
+                if content_hash(folder) != info.get("hash"):
+                    problems.append(f"{label} {folder} does not match the recorded hash")
+                continue
+            found = file_digests(folder)
+            for rel in sorted(set(recorded) | set(found)):
+                if rel == "SKILL.md" and rel in found and content_hash(folder) == info.get("hash"):
+                    continue  # SKILL.md carries its own evoskill-hash line; the folder hash covers it
+                if rel not in found:
+                    problems.append(f"{label}: {rel} is missing")
+                elif rel not in recorded:
+                    problems.append(f"{label}: {rel} was added")
+                elif found[rel] != recorded[rel]:
+                    problems.append(f"{label}: {rel} was changed (sha256 {found[rel][:12]}..., recorded "
+                                    f"{recorded[rel][:12]}...)")
+        return problems
 
     def set_trust(self, name: str, trust: str, reason: str) -> SkillRecord:
         """Move the current version of ``name`` to another trust tier; an event with the reason records it."""

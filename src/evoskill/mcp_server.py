@@ -27,7 +27,7 @@ from fastmcp.skills.provider import SkillsDirectoryProvider
 from mcp.types import ResourceListChangedNotification
 from pydantic import BaseModel, Field
 
-from . import distill
+from . import distill, policy
 from .errors import EvoskillError, UserError
 from .lang.program import py_name
 from .library import Library
@@ -55,7 +55,8 @@ class LibrarySkillsProvider(SkillsDirectoryProvider):
     Re-reads on every request (``reload=True``) but reloads a folder only when its files' stats changed.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], served: Callable[[str], bool] | None = None) -> None:
+        self._served = served or (lambda _name: True)
         self._cache: dict[str, tuple[tuple[Any, ...], MCPSkillFolder | None]] = {}
         self._cache_lock = threading.Lock()
         super().__init__(root, reload=True)
@@ -69,7 +70,7 @@ class LibrarySkillsProvider(SkillsDirectoryProvider):
             except OSError:
                 continue
             for folder in entries:
-                if folder.name.startswith(".") or folder.name in found:
+                if folder.name.startswith(".") or folder.name in found or not self._served(folder.name):
                     continue
                 skill = self._load(folder)
                 seen.add(folder.name)
@@ -312,6 +313,12 @@ class _Tools:
         versions = self.library.versions(name)
         if versions and versions[-1].archived:
             raise ToolError(f"skill '{name}' is archived; restore it with `evoskill restore {name}`")
+        rules = policy.load(self.library.root)
+        tier = versions[-1].trust if versions else "imported"
+        if not (rules.allows(tier, "serve") and rules.allows(tier, "run")):
+            raise ToolError(f"{name} is {tier}: the library's policy does not let it run over MCP")
+        if self.library.verify_files(name):
+            raise ToolError(f"{name} was changed on disk behind the library's back; it is not run")
         skill = self.library.get(name)
         ep = skill.entry_point
         if ep is None:
@@ -421,7 +428,13 @@ def build_server(library: Library, *, proposer: str = "search", model: str | Non
     mcp = FastMCP("evoskill", instructions=(
         "A library of verified skills (Agent Skills folders) as skill:// resources. Search with "
         "search_skills, call one with run_skill, find a program with solve_task, add one with submit_skill."))
-    mcp.add_provider(LibrarySkillsProvider(library.skills_dir))
+    def served(name: str) -> bool:  # the policy decides, per tier, what is served
+        try:
+            return policy.load(library.root).allows(library.versions(name)[-1].trust, "serve")
+        except EvoskillError:
+            return False
+
+    mcp.add_provider(LibrarySkillsProvider(library.skills_dir, served))
 
     @mcp.tool
     async def search_skills(query: Annotated[str, Field(max_length=4096, description="words to look for")],

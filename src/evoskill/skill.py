@@ -48,7 +48,6 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_SKILL_MD_BYTES",
     "MAX_TOTAL_BYTES",
-    "BUILDING_BLOCK_TRUST",
     "TRUST_LEVELS",
     "Problem",
     "Skill",
@@ -73,9 +72,7 @@ MAX_FILES = 5000
 SPEC_KEYS = ("name", "description", "license", "compatibility", "metadata", "allowed-tools")
 #: The description `evoskill new` writes; `validate` refuses it until the author replaces it.
 PLACEHOLDER_RE = re.compile(r"Describe what [a-z0-9-]+ does and when to use it\.")
-TRUST_LEVELS = ("built-in", "verified", "imported", "unverified")
-#: Tiers whose skills the search may compose and a model may be shown; others are only stored.
-BUILDING_BLOCK_TRUST = ("built-in", "verified")
+TRUST_LEVELS = ("built-in", "verified", "imported", "unverified", "quarantined")
 EVOSKILL_KEYS = (
     "evoskill-version", "evoskill-trust", "evoskill-origin", "evoskill-parents", "evoskill-hash",
     "evoskill-signature", "evoskill-program", "evoskill-kind", "evoskill-round",
