@@ -1,0 +1,3 @@
+"""Shared helpers."""
+
+runner = eval
