@@ -12,8 +12,8 @@ import pytest
 
 from evoskill.core import skills_root
 from evoskill.core.build import stale
-from evoskill.lang.program import compile_program, parse
 from evoskill.lang import primitives as P
+from evoskill.lang.program import compile_program, parse
 
 
 def _arg(value: Any) -> Any:

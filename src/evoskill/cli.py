@@ -125,8 +125,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     def human() -> None:
         for i in items:
             if i.record:
-                out.print(f"imported {i.record.name} (version {i.record.version}, not run; "
-                          f"`evoskill test {i.record.name}` verifies it)")
+                if i.record.trust == "quarantined":
+                    err.print(f"quarantined {i.record.name} (version {i.record.version}): stored, never used")
+                else:
+                    out.print(f"imported {i.record.name} (version {i.record.version}, not run; "
+                              f"`evoskill test {i.record.name}` verifies it)")
             else:
                 err.print(f"skipped {i.path}: {i.reason}")
             for w in i.warnings:

@@ -319,18 +319,44 @@ def open_up(folder: Path) -> None:
             os.chmod(os.path.join(dirpath, f), 0o644)
 
 
+def scan_verdict(folder: Path) -> str:
+    """"" when the scanner lets ``folder`` in, else one line naming its blocking findings."""
+    from .scanner import scan
+
+    report = scan(folder)
+    if not report.blocked:
+        return ""
+    worst = report.blocking()[:3]
+    return "the scanner blocks it: " + "; ".join(f"{f.severity} {f.category} in {f.file}:{f.line}: {f.message}"
+                                                 for f in worst)
+
+
 def store_skill(build: Any, name: str, *, library: LibraryStore, sandbox: Sandbox,
-                examples: Sequence[Example] | None = None) -> DistillResult:
-    """Stage with ``build(root) -> folder``, check it, and add it to ``library`` only if it passes."""
+                examples: Sequence[Example] | None = None, quarantine_blocked: bool = False,
+                origin: str | None = None) -> DistillResult:
+    """Stage with ``build(root) -> folder``, scan and check it, and add it to ``library`` only if it passes.
+
+    A blocking scanner finding refuses it before anything runs; with ``quarantine_blocked`` (a skill from
+    outside) it is stored as ``quarantined`` (kept, never used) and still reported as refused.
+    """
     root = staging_root()
     try:
         folder: Path = build(root)
         open_up(folder)
+        blocked = scan_verdict(folder)
+        if blocked:
+            if quarantine_blocked:
+                try:
+                    library.add(folder, trust="quarantined", origin=origin, reason=blocked[:500])
+                except EvoskillError as exc:
+                    return DistillResult(name, None, f"{blocked} (and it could not be stored: {exc})")
+                return DistillResult(name, None, f"{blocked}; stored as quarantined")
+            return DistillResult(name, None, blocked)
         reason = check_staged(folder, library, sandbox, examples)
         if reason:
             return DistillResult(name, None, reason)
         try:
-            return DistillResult(name, library.add(folder))
+            return DistillResult(name, library.add(folder, origin=origin))
         except EvoskillError as exc:
             return DistillResult(name, None, f"the library refused it: {exc}")
     finally:

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .distill import Refresh, refresh_dependents, verify_copy
+from .distill import Refresh, refresh_dependents, scan_verdict, verify_copy
 from .errors import EvoskillError, InvalidSkill, UserError
 from .library import SkillRecord
 from .sandbox import Sandbox
@@ -55,6 +55,13 @@ def add_skill(library: LibraryStore, sandbox: Sandbox | None, path: Path, *, tes
     warnings = [str(w) for w in skill.warnings]
     has_tests = skill.entry_point is not None and skill.examples_path is not None
     trust = "unverified"
+    blocked = scan_verdict(skill.path)
+    if blocked:  # stored so nothing is lost, but never run, served, exported or used
+        record = library.add(skill.path, trust="quarantined", origin=origin or _user_origin(), force=force,
+                             reason=blocked[:500])
+        warnings.append(f"{skill.name} was quarantined: {blocked} (`evoskill scan {skill.path}` shows all "
+                        f"findings; `evoskill release {skill.name} --reason ...` if you trust it)")
+        return Added(record, True, False, warnings)
     if test and has_tests:
         if sandbox is None:
             raise UserError("adding with tests needs a sandbox", fix="pass --no-test to store it unverified")
@@ -165,7 +172,11 @@ def import_skills(library: LibraryStore, source: str, *, ref: str | None = None,
             try:
                 skill = Skill.load(folder)
                 item.warnings = [str(w) for w in skill.warnings]
-                item.record = library.add(folder, trust="imported", origin=origin, force=force)
+                blocked = scan_verdict(folder)
+                if blocked:
+                    item.warnings.append(f"quarantined: {blocked}")
+                item.record = library.add(folder, trust="quarantined" if blocked else "imported", origin=origin,
+                                          force=force, reason=blocked[:500] or None)
             except InvalidSkill as exc:
                 item.reason = "; ".join(str(p) for p in exc.problems if p.severity == "error")[:500] or str(exc)
             except EvoskillError as exc:

@@ -392,7 +392,8 @@ class _Tools:
             return distill.stage_skill(root, name=name, description=description, body=body, code=script,
                                        examples=exs, metadata=metadata)
 
-        result = distill.store_skill(build, name, library=self.library, sandbox=self.sandbox, examples=exs)
+        result = distill.store_skill(build, name, library=self.library, sandbox=self.sandbox, examples=exs,
+                                     quarantine_blocked=True, origin=origin)
         if not result.ok or result.record is None:
             lines = [ln.strip() for ln in (result.reason or "refused").splitlines() if ln.strip()]
             lines[0] = lines[0].rstrip(":")  # "its tests fail: 2/3 examples fail", then one line per example
