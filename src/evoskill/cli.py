@@ -37,7 +37,10 @@ def _emit(args: argparse.Namespace, data: Any, human: Callable[[], None]) -> Non
 
 def _library(args: argparse.Namespace, *, create: bool = False) -> Any:
     from .library import Library
+    from .stores import is_url, open_store
 
+    if is_url(args.library):
+        return open_store(args.library)
     root = Path(args.library) if args.library else Library.default_root()
     if not create and not (root / ".evoskill").exists():
         raise UserError(f"no library at {root}", fix="run `evoskill init` (or pass --library DIR)")
@@ -336,7 +339,7 @@ def _sandbox(library: Any, workers: int = 1, limits: Any = None) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .sandbox import Limits
+    from .sandbox import Limits, Sandbox
     from .verify import check_arguments
 
     lib = _library(args)
@@ -357,7 +360,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     values = [_json_arg(a) for a in args.args]
     check_arguments(skill.name, skill.manifest.metadata.get("evoskill-signature"), values)
     limits = Limits(cpu_seconds=args.timeout, wall_seconds=args.timeout * 2 + 5)
-    with _sandbox(lib, limits=limits) as sb:
+    # Only this skill's own folder is exposed to the job (the skills it calls travel inside it), so a skill
+    # cannot read the library's other skills.
+    with Sandbox(workers=1, readable=[skill.path], limits=limits) as sb:
         res = sb.run_file(ep[0], ep[1], values)
     lib.record_use(skill.name, res.ok)
 
