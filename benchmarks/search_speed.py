@@ -18,8 +18,8 @@ import sys
 import time
 from typing import Any
 
-from evoskill.synth.components import core_components
-from evoskill.synth.program import compile_program
+from evoskill.lang.components import core_components
+from evoskill.lang.program import compile_program
 from evoskill.synth.search import synthesize
 from evoskill.tasks import Task, load_tasks
 
