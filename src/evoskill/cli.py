@@ -449,7 +449,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     def human() -> None:
         if not result["solved"]:
-            out.print(f"Not solved within {args.budget} s ({result['programs_tried']} programs tried).")
+            why = f": {result['error']}" if result.get("error") else ""
+            out.print(f"Not solved within {args.budget} s ({result['programs_tried']} programs tried){why}.")
             return
         out.print(Text.assemble(("program", "bold"), f"  {result['program']}"))
         out.print(result["python"])
@@ -532,6 +533,25 @@ def cmd_scan(args: argparse.Namespace) -> int:
         out.print(Text.assemble(f"{target}: {len(report.findings)} finding(s), {report.files_scanned} file(s), "
                                 f"{report.seconds * 1000:.0f} ms; ", verdict))
     return 1 if report.blocked else 0
+
+
+def cmd_library(args: argparse.Namespace) -> int:
+    from .migrate import migrate
+    from .stores import open_store, redact
+
+    source = open_store(args.source, create=False)
+    target = open_store(args.target)
+    try:
+        report = migrate(source, target)
+    finally:
+        source.close()
+        target.close()
+    data = {"from": redact(args.source), "to": redact(args.target), "skills": report.skills,
+            "versions": report.versions, "events": report.events}
+    _emit(args, data, lambda: out.print(
+        f"Copied {report.versions} version(s) and {report.events} event(s) of {report.skills} skill(s) from "
+        f"{data['from']} to {data['to']}" + (" (it already held everything)." if report.skills == 0 else ".")))
+    return 0
 
 
 # ---- parser ------------------------------------------------------------------------------------------------
@@ -627,6 +647,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--no-compress", action="store_true", help="skip library learning by compression")
             sp.add_argument("--fresh-library", action="store_true",
                             help="start from a new library holding only the built-in skills (in the run dir)")
+            sp.add_argument("--executor", choices=["local", "ray"], default="local",
+                            help="where attempts run: threads here, or searches as Ray tasks on a cluster "
+                                 "(pip install 'evoskill[ray]')")
+            sp.add_argument("--address", default=None, metavar="auto|HOST:PORT",
+                            help="with --executor ray: the cluster to join (default: a private Ray instance here)")
         else:
             sp.add_argument("taskfile", help="a task file (its first task) or a bundled set with a slice")
             sp.add_argument("--save", action="store_true", help="distill the solution into a skill in the library")
@@ -637,6 +662,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--proposer", choices=proposer_names(), default="search",
                         help="who proposes candidates (registered under the entry point group evoskill.proposers)")
         sp.add_argument("--model", default=None, help="provider:model, e.g. local:smollm2 or openai:gpt-4.1-mini")
+        sp.add_argument("--model-option", action="append", default=None, metavar="KEY=VALUE",
+                        help="a backend option, repeatable: reasoning_effort=low, reply_tokens=2000, "
+                             "thinking_budget=4000, reasoning_tokens=4000 (docs/MODELS.md)")
+        if name == "evolve":
+            sp.add_argument("--max-cost", type=float, default=None, metavar="USD",
+                            help="stop the run cleanly (resumable) once model calls have cost this much")
 
     sp = add("mcp", cmd_mcp, "serve the library over MCP (skills as resources; search, run, solve, submit tools)")
     sp.add_argument("--transport", choices=["stdio", "http"], default="stdio")
@@ -650,6 +681,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     sp.add_argument("--block-at", choices=["low", "medium", "high", "critical"], default="high",
                     help="lowest severity that blocks the skill (exit status 1)")
+
+    lb = add("library", cmd_library, "manage the library store itself")
+    lbs = lb.add_subparsers(dest="library_command", required=True)
+    m = lbs.add_parser("migrate", parents=[common], help="copy every version, event and use count between two "
+                       "libraries (folders or postgresql:// URLs); running it again copies only what is new")
+    m.add_argument("source", metavar="FROM", help="a library folder or postgresql:// URL")
+    m.add_argument("target", metavar="TO", help="a library folder or postgresql:// URL (created if needed)")
 
     ks = add("keys", cmd_keys, "store API keys for model providers")
     kss = ks.add_subparsers(dest="keys_command", required=True)
@@ -685,10 +723,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse option values that cannot mean anything, with the fix, before any work starts."""
-    for opt in ("budget", "rounds", "workers", "k", "timeout"):
+    for opt in ("budget", "rounds", "workers", "k", "timeout", "max_cost"):
         value = getattr(args, opt, None)
         if value is not None and value <= 0:
-            flag = "-k" if opt == "k" else f"--{opt}"
+            flag = "-k" if opt == "k" else f"--{opt.replace('_', '-')}"
             raise UserError(f"{flag} must be positive, got {value:g}", fix=f"give {flag} a value above 0")
     if getattr(args, "resume", False) and not getattr(args, "run_dir", None):
         raise UserError("--resume needs the run to continue", fix="add --run-dir DIR (the folder of that run)")

@@ -118,7 +118,7 @@ def describe(task_name: str, task_description: str, arg_types: Sequence[str], re
     head = task_description.strip().rstrip(".") or task_name.replace("-", " ").replace("_", " ")
     head = head[0].upper() + head[1:]
     parts = [f"{head}."]
-    for ex in examples:
+    for ex in [e for e in examples if e.has_output]:
         shown = f"Turns {', '.join(_show(v) for v in ex.inputs)} into {_show(ex.output)}."
         if len(shown) < 200 and "<" not in shown and ">" not in shown:
             parts.append(shown)
@@ -156,7 +156,7 @@ def body_text(name: str, description: str, signature: str, program: str | None,
         lines += ["## Program", "", "```", program, "```", ""]
     if examples:
         lines += ["## Examples", ""]
-        for ex in examples[:5]:
+        for ex in [e for e in examples if e.has_output][:5]:
             lines.append(f"- `{func}({', '.join(_show(v) for v in ex.inputs)})` returns `{_show(ex.output)}`")
         lines.append("")
     return "\n".join(lines)
@@ -192,7 +192,7 @@ def python_script(code: str, entry: str, func: str) -> str:
 
 def stage_skill(root: Path, *, name: str, description: str, body: str, code: str,
                 examples: Sequence[Example], metadata: dict[str, str],
-                vendor_scripts: Mapping[str, Path] | None = None) -> Path:
+                vendor_scripts: Mapping[str, Path] | None = None, judge: str | None = None) -> Path:
     """Write the skill folder ``root/name`` (SKILL.md, scripts/<py_name>.py, tests/examples.json).
 
     ``vendor_scripts`` (skill name -> its ``scripts/`` folder) are copied into ``scripts/_vendor/`` so
@@ -206,6 +206,8 @@ def stage_skill(root: Path, *, name: str, description: str, body: str, code: str
     (folder / "scripts" / f"{py_name(name)}.py").write_text(code, "utf-8")
     if vendor_scripts:
         standalone.vendor(folder, vendor_scripts)
+    if judge:  # the task's checker becomes part of the skill's tests
+        (folder / "tests" / "check.py").write_text(judge.rstrip() + "\n", "utf-8")
     (folder / "tests" / "examples.json").write_text(
         json.dumps([e.to_dict() for e in examples], indent=1, ensure_ascii=False) + "\n", "utf-8")
     with_metadata(folder, {"evoskill-hash": content_hash(folder)})
@@ -236,7 +238,7 @@ def load_examples(folder: Path) -> list[Example]:
 
 
 def verify_in_place(folder: Path, sandbox: Sandbox, examples: Sequence[Example] | None = None) -> str:
-    """Run the skill's entry point on its tests in the sandbox; returns "" on success, else the reason."""
+    """Run the skill's entry point on its tests (and its ``tests/check.py``) in the sandbox; "" on success."""
     exs = list(load_examples(folder) if examples is None else examples)
     if not exs:
         return "the skill has no tests (tests/examples.json)"
@@ -244,7 +246,7 @@ def verify_in_place(folder: Path, sandbox: Sandbox, examples: Sequence[Example] 
     script = folder / "scripts" / f"{func}.py"
     if not script.is_file():
         return f"no script {script.name}"
-    verdict = Verifier(sandbox).check_file(script, func, exs)
+    verdict = Verifier(sandbox).check_file(script, func, exs, judge=verify.load_judge(folder))
     return "" if verdict.passed else f"its tests fail: {verdict.describe()}"
 
 
@@ -385,7 +387,7 @@ def program_description(expr: Expr, arg_types: Sequence[str], return_type: str, 
                         learned: Mapping[str, str] | None = None) -> str:
     """What the program does (a sentence from its parts), one example, then when to use it."""
     parts = [explain.sentence(expr, arg_types, return_type, learned)]
-    for ex in examples:
+    for ex in [e for e in examples if e.has_output]:
         shown = f"For example, {', '.join(_show(v) for v in ex.inputs)} gives {_show(ex.output)}."
         if len(shown) < 160:
             parts.append(shown)
@@ -428,7 +430,7 @@ def _same_solution(library: LibraryStore, name: str, solution: Solution, example
     if solution.kind == "program":
         if meta.get("evoskill-program") != solution.source:
             return None
-    elif "evoskill-program" in meta or solution.python not in (skill.entry_point[0].read_text("utf-8")
+    elif "evoskill-program" in meta or solution.source not in (skill.entry_point[0].read_text("utf-8")
                                                                  if skill.entry_point else ""):
         return None
     if [e.to_dict() for e in load_examples(skill.path)] != [e.to_dict() for e in examples]:
@@ -473,8 +475,11 @@ def distill(solution: Solution, task: Task, *, library: LibraryStore, sandbox: S
         if expr is not None:
             code, vendor_scripts = program_script(library, expr, func, solution.arg_types, solution.return_type,
                                                   desc)
-        else:
-            code = python_script(solution.python, solution.entry, func)
+        else:  # model-written: the skills it calls travel inside it, pinned (evoskill.authoring.link)
+            from .authoring import standalone_python
+
+            module, vendor_scripts = standalone_python(library, solution)
+            code = python_script(module, solution.entry, func)
     except EvoskillError as exc:
         return DistillResult(skill_name, None, str(exc))
     metadata = {"evoskill-kind": "solution", "evoskill-trust": "verified", "evoskill-origin": origin,
@@ -488,7 +493,7 @@ def distill(solution: Solution, task: Task, *, library: LibraryStore, sandbox: S
 
     def build(root: Path) -> Path:
         return stage_skill(root, name=skill_name, description=desc, body=body, code=code,
-                           examples=examples, metadata=metadata, vendor_scripts=vendor_scripts)
+                           examples=examples, metadata=metadata, vendor_scripts=vendor_scripts, judge=task.check)
 
     return store_skill(build, skill_name, library=library, sandbox=sandbox, examples=examples)
 
@@ -514,9 +519,11 @@ def store_rewrite(name: str, program: Expr, *, library: LibraryStore, sandbox: S
         return DistillResult(name, None, str(exc))
     body = body_text(name, desc, signature_text(*sig), source, examples)
 
+    judge = verify.load_judge(skill.path)
+
     def build(root: Path) -> Path:
         return stage_skill(root, name=name, description=desc, body=body, code=code, examples=examples,
-                           metadata=meta, vendor_scripts=vendor_scripts)
+                           metadata=meta, vendor_scripts=vendor_scripts, judge=judge)
 
     return store_skill(build, name, library=library, sandbox=sandbox, examples=examples)
 

@@ -25,6 +25,7 @@ from typing import Any
 from .errors import UserError
 from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
+from .models.base import ConfigurationError
 from .proposer import Attempt, Proposer
 from .tasks import Task
 
@@ -48,6 +49,8 @@ class EvolveConfig:
     compress: bool = True
     curate: bool = True
     cross_validate: bool = True
+    #: stop the run cleanly (resumable) once the model calls have cost this many USD (None: no limit)
+    max_cost: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -95,7 +98,8 @@ class Run:
 
     def __init__(self, tasks: Sequence[Task], proposer: Proposer, learner: Learner, *,
                  config: EvolveConfig, run_dir: Path, resume: bool = False,
-                 listener: Listener | None = None, executor: ExecutorFactory | None = None) -> None:
+                 listener: Listener | None = None, executor: ExecutorFactory | None = None,
+                 meter: Any = None) -> None:
         names = [t.name for t in tasks]
         if len(set(names)) != len(names):
             raise UserError("two tasks share a name", fix="give every task its own name")
@@ -106,6 +110,9 @@ class Run:
         self.run_dir = Path(run_dir)
         self.listener = listener or (lambda *_: None)
         self.executor: ExecutorFactory = executor or (lambda n: ThreadPoolExecutor(max_workers=n))
+        #: counts every model call (:class:`evoskill.models.base.Metered`); None: tokens from the attempts
+        self.meter = meter
+        self._metered = meter.usage() if meter is not None else None
         self.state = self._open_state(names, resume)
 
     # ---- checkpointing ------------------------------------------------------------------------------------
@@ -139,15 +146,39 @@ class Run:
     def run(self) -> dict[str, Any]:
         """Run (or resume) every round; returns the report."""
         cfg = self.config
-        while self.state.current_round <= cfg.rounds:
+        if self.meter is not None and cfg.max_cost is not None:  # what is left of the limit after a resume
+            self.meter.max_cost = self.meter.usage().cost_usd + max(0.0, cfg.max_cost - self._spent())
+        while self.state.current_round <= cfg.rounds and not self._over_cost():
             r = self.state.current_round
             t0 = time.monotonic() - float(self.state.partial.get("seconds", 0.0))
             todo = [t for t in self.tasks if self._wanted(t, r) and t.name not in self.state.done_in_round]
             self.listener("start", r, len(todo))
             self._attempt_all(r, todo, t0)
+            if self._over_cost():  # stopped cleanly inside the round: --resume (with a higher limit) goes on
+                self._write_outputs()
+                break
             metrics = self._finish_round(r, time.monotonic() - t0)
             self.listener("round", r, metrics)
         return self.report()
+
+    def _fold_meter(self) -> None:
+        """Add the model calls made since the last fold (every call, whoever made it) to this round."""
+        if self.meter is None or self._metered is None:
+            return
+        now = self.meter.usage()
+        delta, self._metered = now.minus(self._metered), now
+        p = self.state.partial
+        for key, value in (("tokens_in", delta.tokens_in), ("tokens_out", delta.tokens_out),
+                           ("cost_usd", delta.cost_usd), ("model_calls", delta.calls)):
+            p[key] = p.get(key, 0) + value
+
+    def _spent(self) -> float:
+        """USD the model calls of this run have cost so far (finished rounds and the current one)."""
+        return sum(m.cost_usd for m in self.state.rounds) + float(self.state.partial.get("cost_usd", 0.0))
+
+    def _over_cost(self) -> bool:
+        self._fold_meter()
+        return self.config.max_cost is not None and self._spent() >= self.config.max_cost
 
     def _wanted(self, task: Task, r: int) -> bool:
         """Unsolved tasks, and (when learning) solved ones whose answer failed cross-validation: the
@@ -181,7 +212,7 @@ class Run:
                     self.state.partial["seconds"] = time.monotonic() - t0
                     self._checkpoint()
                     self.listener("task", task.name, attempt)
-                    nxt = next(queue, None)
+                    nxt = next(queue, None) if not self._over_cost() else None
                     if nxt is not None:
                         in_flight[pool.submit(self._attempt, nxt, seed)] = nxt
 
@@ -191,13 +222,16 @@ class Run:
         try:
             attempt = self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
             attempt = self.learner.confirm(attempt, task)
-            # Cross-validation re-runs the search; model-written solutions are judged by their tests alone.
-            if (attempt.solved and attempt.solution is not None and attempt.solution.kind == "program"
+            # Cross-validation: a search answer re-runs the search without an example; a model answer must
+            # predict the examples held back from its prompt (Learner.admit).
+            if (attempt.solved and attempt.solution is not None
                     and self.config.learning and self.config.cross_validate):
                 # Dropping an example makes a search easier: three times the original time is plenty.
                 fold_budget = min(self.config.budget_seconds, max(2.0, 3 * attempt.seconds))
                 admission = self.learner.admit(task.for_solver(), attempt.solution, self.proposer,
                                                fold_budget, seed=seed)
+        except ConfigurationError:  # a bad key, model or parameter fails every task: the run stops at once
+            raise
         except Exception as exc:  # a proposer failure is recorded against the task, never ends the run
             attempt = Attempt(task=task.name, proposer=self.proposer.name,
                               log=[{"error": f"{type(exc).__name__}: {exc}"}])
@@ -212,8 +246,10 @@ class Run:
         p["attempted"] = p.get("attempted", 0) + 1
         p["programs_tried"] = p.get("programs_tried", 0) + attempt.programs_tried
         p["cpu_seconds"] = p.get("cpu_seconds", 0.0) + attempt.cpu_seconds
-        p["tokens_in"] = p.get("tokens_in", 0) + attempt.tokens_in
-        p["tokens_out"] = p.get("tokens_out", 0) + attempt.tokens_out
+        if self.meter is None:  # else _fold_meter counts every call, not only the proposer's
+            p["tokens_in"] = p.get("tokens_in", 0) + attempt.tokens_in
+            p["tokens_out"] = p.get("tokens_out", 0) + attempt.tokens_out
+            p["cost_usd"] = p.get("cost_usd", 0.0) + attempt.cost_usd
         record: dict[str, Any] = {"round": r, **attempt.to_dict()}
         retry = res.solved
         if retry and attempt.solved and not admission[0]:
@@ -249,8 +285,8 @@ class Run:
         elif retry:
             record["kept"] = "previous answer kept: no new answer found"
         else:
-            res.error = next((str(e.get("error")) for e in attempt.log if isinstance(e, dict) and e.get("error")),
-                             None)
+            res.error = next((str(e.get("error") or e.get("reason")) for e in attempt.log if isinstance(e, dict)
+                              and (e.get("error") or e.get("event") == "cannot-attempt")), None)
         self.state.done_in_round.append(task.name)
         self._append("attempts.jsonl", record)
 
@@ -260,6 +296,7 @@ class Run:
                          tasks=len(self.tasks), new_skills=p.get("new_skills", 0),
                          programs_tried=p.get("programs_tried", 0), cpu_seconds=round(p.get("cpu_seconds", 0.0), 3),
                          tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
+                         cost_usd=round(p.get("cost_usd", 0.0), 6), model_calls=p.get("model_calls", 0),
                          skill_uses=p.get("skill_uses", 0),
                          extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0)})
         if self.config.learning:
@@ -272,6 +309,9 @@ class Run:
                 curated = self.learner.curate(r)
                 m.merged = curated.get("merged", 0)
                 m.retired = curated.get("retired", 0)
+        self._fold_meter()  # repairs asked of the model while curating count in this round too
+        m.tokens_in, m.tokens_out = p.get("tokens_in", 0), p.get("tokens_out", 0)
+        m.cost_usd, m.model_calls = round(p.get("cost_usd", 0.0), 6), p.get("model_calls", 0)
         results = self.state.per_task.values()
         m.solved = sum(1 for t in results if t.solved)
         m.generalized = sum(1 for t in results if t.generalized)
@@ -302,7 +342,16 @@ class Run:
             "rounds": [m.to_dict() for m in self.state.rounds],
             "config": self.state.config,
             "per_task": per_task,
+            "model": self._usage_totals(),
+            "stopped": (f"the cost limit of ${self.config.max_cost:g} was reached (spent ${self._spent():.4f}); "
+                        "continue with --resume and a higher --max-cost") if self._over_cost() else None,
         }
+
+    def _usage_totals(self) -> dict[str, Any]:
+        """Model calls, tokens and USD of the whole run so far (finished rounds and the current one)."""
+        p = self.state.partial
+        return {k: sum(getattr(m, k) for m in self.state.rounds) + p.get(k, 0)
+                for k in ("model_calls", "tokens_in", "tokens_out", "cost_usd")}
 
     def _write_outputs(self) -> None:
         write_json_atomic(self.run_dir / "report.json", self.report())

@@ -60,15 +60,15 @@ class Learner:
 
     # ---- measurement ------------------------------------------------------------------------------------------
 
-    def verify(self, sol: Solution, examples: Sequence[Example]) -> Verdict:
+    def verify(self, sol: Solution, examples: Sequence[Example], judge: str | None = None) -> Verdict:
         """Run a solution on ``examples`` in the sandbox, from the host (a program over the library's
-        components, Python as written)."""
+        components, Python as written); ``judge`` is the task's checker, if it has one."""
         if sol.kind == "program":
             from .verify import check_program
 
             return check_program(self.sandbox, sol.source, len(sol.arg_types), to_spec(self.components()),
-                                 examples)
-        return self.verifier.check(sol.python, sol.entry, examples)
+                                 examples, judge=judge)
+        return self.verifier.check(sol.python, sol.entry, examples, judge=judge)
 
     def confirm(self, attempt: Attempt, task: Task) -> Attempt:
         """The one door from a proposer to the metrics and the library: a "solved" counts only once the host
@@ -77,7 +77,7 @@ class Learner:
         if not attempt.solved or attempt.solution is None:
             attempt.solved = False
             return attempt
-        verdict = self.verify(attempt.solution, task.for_solver().examples)
+        verdict = self.verify(attempt.solution, task.for_solver().examples, task.check)
         if verdict.passed:
             attempt.verified = True
         else:
@@ -87,7 +87,7 @@ class Learner:
 
     def check_held_out(self, sol: Solution, task: Task) -> Verdict:
         """Whether a solution also passes the task's held-out examples (measurement only)."""
-        return self.verify(sol, task.held_out)
+        return self.verify(sol, task.held_out, task.check)
 
     def library_size(self) -> tuple[int, int]:
         """(active skills, learned skills among them)."""
@@ -103,7 +103,14 @@ class Learner:
         With three or more examples, the proposer solves the task again without its last example; the
         solution is admitted when that program predicts the left-out example (an overfit lookup table
         rarely does). Held-out examples play no part. With fewer examples there is nothing to hold back.
+        A model's answer (``kind == "python"``) passes the same kind of test without a second model call:
+        it must predict the solver examples held back from the model's prompt and embed no example
+        (:func:`evoskill.authoring.admit_python`).
         """
+        if sol.kind == "python":
+            from .authoring import admit_python
+
+            return admit_python(self.verify, task, sol)
         if len(task.examples) < 3:
             pasted = pasted_outputs(sol, task)
             if pasted:
@@ -128,15 +135,10 @@ class Learner:
         from .distill import distill
 
         name = description = None
-        if self.model is not None and sol.kind == "python":
-            from .authoring import describe_skill
+        if sol.kind == "python":  # the name and description the model gave in its one structured reply
+            from .authoring import card_of
 
-            try:
-                described = describe_skill(self.model, sol, task)
-            except Exception:  # the model's text is optional; deterministic text is the fallback
-                described = None
-            if described:
-                name, description = described
+            name, description = card_of(sol)
         result = distill(sol, task, library=self.library, sandbox=self.sandbox, round=round,
                          name=name, description=description)
         self.invalidate()

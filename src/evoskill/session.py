@@ -21,11 +21,12 @@ from rich.table import Table
 
 from .errors import UserError
 from .evolve import EvolveConfig, Run
+from .executors import check_executor, open_cluster
 from .learner import Learner
-from .library import Library
 from .proposer import NEEDS_MODEL, Proposer, ProposerContext
 from .proposer import make_proposer as registry_make
 from .sandbox import Limits, Sandbox
+from .store import LibraryStore
 from .tasks import Task, load_tasks
 
 
@@ -34,7 +35,7 @@ def core_skills_dir() -> Path:
     return Path(str(resources.files("evoskill").joinpath("core", "skills")))
 
 
-def install_core(library: Library) -> int:
+def install_core(library: LibraryStore) -> int:
     """Add every bundled built-in skill the library lacks; returns how many were added or updated."""
     records = {r.name: r for r in library.list(include_archived=True)}
     have = {name: r.hash for name, r in records.items()}
@@ -48,30 +49,47 @@ def install_core(library: Library) -> int:
     return added
 
 
-def open_library(path: str | None, *, fresh_in: Path | None = None) -> Library:
-    """The library named by ``path`` (or the default), or a fresh one under ``fresh_in``; core installed."""
-    root = fresh_in / "library" if fresh_in is not None else (Path(path) if path else Library.default_root())
-    lib = Library(root, create=True)
+def open_library(path: str | None, *, fresh_in: Path | None = None) -> LibraryStore:
+    """The library named by ``path`` (a folder or a postgresql:// URL; default ``$EVOSKILL_LIBRARY``), or a
+    fresh folder library under ``fresh_in``; core installed."""
+    from .stores import open_store
+
+    lib = open_store(str(fresh_in / "library") if fresh_in is not None else path)
     install_core(lib)
     return lib
 
 
-def load_model(kind: str, model_id: str | None) -> Any:
-    """The model for ``--proposer llm|hybrid`` (None for search), loaded before anything is written."""
+def load_model(kind: str, model_id: str | None, options: list[str] | None = None,
+               max_cost: float | None = None) -> Any:
+    """The model for ``--proposer llm|hybrid`` (None for search), loaded before anything is written, behind
+    a meter that counts every call (:class:`evoskill.models.base.Metered`). ``options`` are ``KEY=VALUE``
+    backend options (values read as JSON when they parse); ``max_cost`` stops calls once spent."""
     if kind not in NEEDS_MODEL:
         return None
     if not model_id:
         raise UserError(f"--proposer {kind} needs a model", fix="add --model local:smollm2 (or openai:..., anthropic:...)")
-    from .models import get_model
+    import json
 
-    return get_model(model_id)
+    from .models import Metered, get_model
+
+    opts: dict[str, Any] = {}
+    for item in options or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--model-option {item!r} is not KEY=VALUE", fix="write e.g. --model-option reasoning_effort=low")
+        try:
+            opts[key.strip()] = json.loads(raw)
+        except ValueError:
+            opts[key.strip()] = raw
+    return Metered(get_model(model_id, **opts), max_cost=max_cost)
 
 
 def make_proposer(kind: str, model: Any, sandbox: Sandbox, learner: Learner, *,
-                  max_programs: int | None = None) -> Proposer:
-    """The proposer registered as ``kind`` (``model`` from :func:`load_model`)."""
+                  max_programs: int | None = None, search_runner: Any = None) -> Proposer:
+    """The proposer registered as ``kind`` (``model`` from :func:`load_model`; ``search_runner``: where
+    search jobs run, None for ``sandbox``)."""
     return registry_make(kind, ProposerContext(sandbox=sandbox, learner=learner, model=model,
-                                               max_programs=max_programs))
+                                               max_programs=max_programs, search_runner=search_runner))
 
 
 @contextmanager
@@ -115,17 +133,22 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     if (run_dir / "state.json").exists() and not args.resume:
         raise UserError(f"{run_dir} already holds a run", fix="pass --resume to continue it, or choose another --run-dir")
-    model = load_model(args.proposer, args.model)
+    executor, address = getattr(args, "executor", "local"), getattr(args, "address", None)
+    check_executor(executor, address)  # before anything is written (e.g. Ray not installed)
+    model = load_model(args.proposer, args.model, getattr(args, "model_option", None), getattr(args, "max_cost", None))
     fresh = run_dir if getattr(args, "fresh_library", False) else None
     library = open_library(args.library, fresh_in=fresh)
     config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
                           learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
-                          max_programs=args.max_programs, compress=not getattr(args, "no_compress", False))
+                          max_programs=args.max_programs, compress=not getattr(args, "no_compress", False),
+                          max_cost=getattr(args, "max_cost", None))
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
                     output_bytes=4_000_000)
-    with Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox:
+    with (Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox,
+          open_cluster(executor, address, workers=config.workers, readable=[str(library.root)]) as cluster):
         learner = Learner(library, sandbox, model=model)
-        proposer = make_proposer(config.proposer, model, sandbox, learner, max_programs=config.max_programs)
+        proposer = make_proposer(config.proposer, model, sandbox, learner, max_programs=config.max_programs,
+                                 search_runner=cluster.run_search if cluster else None)
         with _progress(console) as bar:
             solved = {"n": 0}
 
@@ -140,10 +163,16 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
                     bar.update(solved["bar"], advance=1, solved=solved["n"])
 
             run = Run(tasks, proposer, learner, config=config, run_dir=run_dir, resume=args.resume,
-                      listener=listener)
+                      listener=listener, executor=cluster.executor if cluster else None, meter=model)
             report = run.run()
     if console is not None:
         console.print(round_table(report["rounds"]))
+        used = report.get("model") or {}
+        if used.get("model_calls"):
+            console.print(f"Model: {used['model_calls']} calls, {used['tokens_in']:,} tokens in, {used['tokens_out']:,} "
+                          f"out, ${used['cost_usd']:.4f} at list prices")
+        if report.get("stopped"):
+            console.print(f"Stopped: {report['stopped']}")
         console.print(f"Run records in {run_dir}/ (report.json, metrics.jsonl, curve.png); library at {library.root}")
     report["run_dir"] = str(run_dir)
     return report
@@ -159,7 +188,7 @@ def _first_task(spec: str) -> Task:
 def run_solve(args: Namespace) -> dict[str, Any]:
     """``evoskill solve``: one task with the current library; prints the program and (with --save) the skill."""
     task = _first_task(args.taskfile)
-    model = load_model(args.proposer, args.model)
+    model = load_model(args.proposer, args.model, getattr(args, "model_option", None))
     library = open_library(args.library)
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096)
     with Sandbox(workers=1, limits=limits, readable=[library.root]) as sandbox:
@@ -170,7 +199,10 @@ def run_solve(args: Namespace) -> dict[str, Any]:
         # The keys are the same for every task (documented in the README); None where a value does not apply.
         result: dict[str, Any] = {"task": task.name, "solved": attempt.solved, "programs_tried": attempt.programs_tried,
                                   "seconds": round(attempt.seconds, 3), "program": None, "python": None,
-                                  "generalized": None, "admission": None, "skill": None, "distill": None}
+                                  "generalized": None, "admission": None, "skill": None, "distill": None,
+                                  "error": next((str(e.get("error") or e.get("reason")) for e in attempt.log
+                                                 if isinstance(e, dict) and (e.get("error") or e.get("reason"))),
+                                                None)}
         if attempt.solved and attempt.solution:
             sol = attempt.solution
             result.update(program=sol.source, python=sol.python)
@@ -179,8 +211,7 @@ def run_solve(args: Namespace) -> dict[str, Any]:
             if args.save:
                 # the same cross-validation as `evolve` before anything is stored
                 fold_budget = min(args.budget, max(2.0, 3 * attempt.seconds))
-                admitted, why = (learner.admit(task.for_solver(), sol, proposer, fold_budget, seed=args.seed)
-                                 if sol.kind == "program" else (True, "admitted (its tests passed)"))
+                admitted, why = learner.admit(task.for_solver(), sol, proposer, fold_budget, seed=args.seed)
                 result["admission"] = why
                 if admitted:
                     result["skill"], result["distill"] = learner.distill(sol, task, 0)

@@ -105,14 +105,32 @@ spec = importlib.util.spec_from_file_location("skill_alone", f"{folder}/scripts/
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 fn = getattr(module, func)
+judge = {}
+try:
+    exec(open(f"{folder}/tests/check.py", encoding="utf-8").read(), judge)
+except FileNotFoundError:
+    pass
+
+def close(a, b, tol):
+    if tol is not None and isinstance(a, (int, float)) and isinstance(b, (int, float)) \
+            and not isinstance(a, bool) and not isinstance(b, bool):
+        d = abs(a - b)
+        return d <= tol or d <= tol * max(abs(a), abs(b))
+    if tol is not None and isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(close(x, y, tol) for x, y in zip(a, b))
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
 failed = []
 for ex in json.load(open(f"{folder}/tests/examples.json", encoding="utf-8")):
     try:
         got = fn(*ex["inputs"])
     except Exception as exc:
-        got = f"{type(exc).__name__}: {exc}"
-    if json.dumps(got, sort_keys=True) != json.dumps(ex["output"], sort_keys=True):
+        failed.append({"inputs": ex["inputs"], "raised": f"{type(exc).__name__}: {exc}"})
+        continue
+    if "output" in ex and not close(got, ex["output"], ex.get("tolerance")):
         failed.append({"inputs": ex["inputs"], "expected": ex["output"], "got": got})
+    elif "check" in judge and not judge["check"](ex["inputs"], got):
+        failed.append({"inputs": ex["inputs"], "got": got, "rejected by": "tests/check.py"})
 print(json.dumps(failed[:3]))
 '''
 

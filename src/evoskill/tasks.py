@@ -9,8 +9,12 @@ A task file is JSON (a list of tasks, or ``{"tasks": [...]}``) or JSONL (one tas
      "input_types": ["str"], "output_type": "str"}
 
 ``examples`` are what a solver may see; ``held_out`` examples never reach a solver and decide whether a
-solution generalizes. Types are ``str``, ``int``, ``bool`` and ``list[int]``; when omitted they are
-inferred from the examples.
+solution generalizes. Values may be any JSON; types (:mod:`evoskill.lang.types`: ``str``, ``int``,
+``float``, ``bool``, ``null``, ``list[T]``, ``dict[str, T]``, records ``{name: str}``, unions ``T | U``) are
+inferred from the examples when omitted. ``"tolerance": 1e-6`` makes float outputs match within that
+(absolute or relative) difference. ``"check"`` holds Python source defining ``check(inputs, output) ->
+bool``, run in the sandbox: examples may then omit ``output``, and a task may have a description and a
+checker only (for the model proposer; the search needs examples with outputs).
 
 Bundled benchmark sets are addressed by short name (see :data:`BENCHMARKS`), optionally sliced:
 ``strings-sygus``, ``strings-new``, ``lists-rule``, ``lists-rule[:20]``.
@@ -26,9 +30,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidTaskFile
+from .errors import InvalidTaskFile, UserError
+from .lang import types
 
+#: The types the search proposer can compose programs over (other types go to the model proposer).
 TYPES = ("str", "int", "bool", "list[int]")
+SEARCH_TYPES = TYPES
+
+
+class _Missing:
+    """The output of an example that gives none (the task's checker judges it)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
 
 #: short name -> (file inside evoskill/data/benchmarks, format, one line about it)
 BENCHMARKS: dict[str, tuple[str, str, str]] = {
@@ -45,10 +65,27 @@ class Example:
     """One input/output pair: ``inputs`` are the positional arguments."""
 
     inputs: tuple[Any, ...]
-    output: Any
+    output: Any = MISSING
+    #: float outputs match within this absolute or relative difference (None: exactly)
+    tolerance: float | None = None
+
+    @property
+    def has_output(self) -> bool:
+        return self.output is not MISSING
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": list(self.inputs), "output": self.output}
+        d: dict[str, Any] = {"inputs": list(self.inputs)}
+        if self.has_output:
+            d["output"] = self.output
+        if self.tolerance is not None:
+            d["tolerance"] = self.tolerance
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Example:
+        tol = d.get("tolerance")
+        return cls(tuple(d["inputs"]), d["output"] if "output" in d else MISSING,
+                   float(tol) if isinstance(tol, int | float) and not isinstance(tol, bool) else None)
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,21 @@ class Task:
     output_type: str = ""
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: Python source defining ``check(inputs, output) -> bool`` (run in the sandbox), or None
+    check: str | None = None
+
+    @property
+    def searchable(self) -> str:
+        """"" when the search proposer can attempt this task, else why not (one line)."""
+        if not self.examples or not all(e.has_output for e in self.examples):
+            return "the search needs examples with outputs (this task is judged by its checker)"
+        bad = sorted({t for t in (*self.input_types, self.output_type) if t not in SEARCH_TYPES})
+        if bad:
+            return (f"the search composes programs over {', '.join(SEARCH_TYPES)} only, not {', '.join(bad)} "
+                    "(use --proposer llm or hybrid with a model)")
+        if any(e.tolerance is not None for e in self.examples):
+            return "the search compares outputs exactly; this task has a float tolerance (use a model proposer)"
+        return ""
 
     @property
     def arity(self) -> int:
@@ -80,50 +132,45 @@ class Task:
             "held_out": [e.to_dict() for e in self.held_out],
             "input_types": list(self.input_types),
             "output_type": self.output_type,
+            **({"check": self.check} if self.check else {}),
         }
 
 
 def type_of(value: Any) -> str:
-    """The evoskill type name of a JSON value, or raise ValueError."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return "list[int]"
-    raise ValueError(f"unsupported value {value!r}: use str, int, bool or a list of ints")
+    """The type of a JSON value (see :mod:`evoskill.lang.types`); raises ValueError for non-JSON values."""
+    return types.type_of(value)
 
 
 def _infer(examples: Sequence[Example], where: str) -> tuple[tuple[str, ...], str]:
     arity = {len(e.inputs) for e in examples}
-    if len(arity) != 1:
+    if len(arity) > 1:
         raise InvalidTaskFile(f"{where}: examples have different numbers of inputs {sorted(arity)}",
                               fix="give every example the same number of inputs")
+    n = arity.pop() if arity else 0
     try:
-        typed = [(tuple(type_of(v) for v in e.inputs), type_of(e.output)) for e in examples]
+        ins = tuple(types.infer(e.inputs[i] for e in examples) for i in range(n))
+        out = types.infer(e.output for e in examples if e.has_output)
     except ValueError as exc:
-        raise InvalidTaskFile(f"{where}: {exc}", fix="tasks take str, int, bool and lists of ints for now "
-                              "(floats, records and null are not supported yet)") from exc
-    ins, out = typed[0]
-    for i, (e_ins, e_out) in enumerate(typed[1:], 1):
-        if (e_ins, e_out) != (ins, out):
-            raise InvalidTaskFile(f"{where}: example {i} has types {', '.join(e_ins)} -> {e_out}, example 0 has "
-                                  f"{', '.join(ins)} -> {out}", fix="give every example inputs and outputs of the "
-                                  "same types")
+        raise InvalidTaskFile(f"{where}: {exc}", fix="example values must be JSON (text, numbers, true/false, "
+                              "null, lists and objects)") from exc
     return ins, out
 
 
-def _examples(raw: Any, where: str) -> tuple[Example, ...]:
+def _examples(raw: Any, where: str, *, outputs_optional: bool, tolerance: float | None) -> tuple[Example, ...]:
     if not isinstance(raw, list):
         raise InvalidTaskFile(f"{where}: examples must be a list", fix='write [{"inputs": [...], "output": ...}]')
     out = []
     for i, e in enumerate(raw):
-        if not isinstance(e, dict) or "inputs" not in e or "output" not in e or not isinstance(e["inputs"], list):
-            raise InvalidTaskFile(f"{where}: example {i} needs 'inputs' (a list) and 'output'",
-                                  fix='write {"inputs": [...], "output": ...}')
-        out.append(Example(tuple(e["inputs"]), e["output"]))
+        if not isinstance(e, dict) or "inputs" not in e or not isinstance(e["inputs"], list):
+            raise InvalidTaskFile(f"{where}: example {i} needs 'inputs' (a list)", fix='write {"inputs": [...], '
+                                  '"output": ...}')
+        if "output" not in e and not outputs_optional:
+            raise InvalidTaskFile(f"{where}: example {i} has no 'output'",
+                                  fix="give its output, or give the task a \"check\" function that judges outputs")
+        ex = Example.from_dict(e)
+        if ex.tolerance is None and tolerance is not None:
+            ex = replace(ex, tolerance=tolerance)
+        out.append(ex)
     return tuple(out)
 
 
@@ -135,24 +182,45 @@ def task_from_dict(d: Any, *, source: str = "", where: str = "task") -> Task:
     if not isinstance(name, str) or not name.strip():
         raise InvalidTaskFile(f"{where}: missing 'name'", fix="give every task a non-empty name")
     where = f"{where} {name!r}"
-    examples = _examples(d.get("examples", []), where)
-    if not examples:
-        raise InvalidTaskFile(f"{where}: no examples", fix="give at least one input/output example")
-    held_out = _examples(d.get("held_out", []), where)
+    check = d.get("check")
+    if check is not None and (not isinstance(check, str) or "def check" not in check):
+        raise InvalidTaskFile(f"{where}: 'check' must be Python source defining check(inputs, output)",
+                              fix='write "def check(inputs, output):\\n    return ..."')
+    tolerance = d.get("tolerance")
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, int | float)
+                                  or tolerance < 0):
+        raise InvalidTaskFile(f"{where}: 'tolerance' must be a number of 0 or more", fix="e.g. 1e-6")
+    tol = float(tolerance) if tolerance is not None else None
+    examples = _examples(d.get("examples", []), where, outputs_optional=check is not None, tolerance=tol)
+    if not examples and check is None:
+        raise InvalidTaskFile(f"{where}: no examples", fix="give at least one input/output example (or a check)")
+    held_out = _examples(d.get("held_out", []), where, outputs_optional=check is not None, tolerance=tol)
     ins, out = _infer(examples + held_out, where)
     if "input_types" in d or "output_type" in d:
-        given_in = tuple(d.get("input_types") or ins)
-        given_out = d.get("output_type") or out
-        bad = [t for t in (*given_in, given_out) if t not in TYPES]
-        if bad:
-            raise InvalidTaskFile(f"{where}: unknown types {bad}", fix=f"use {', '.join(TYPES)}")
-        if (given_in, given_out) != (ins, out):
-            raise InvalidTaskFile(f"{where}: input_types/output_type say {', '.join(given_in)} -> {given_out} but "
-                                  f"the examples hold {', '.join(ins)} -> {out}",
-                                  fix="correct input_types and output_type, or drop them (they are inferred)")
+        raw_in = d.get("input_types")
+        if raw_in is not None and (not isinstance(raw_in, list) or not all(isinstance(t, str) for t in raw_in)):
+            raise InvalidTaskFile(f"{where}: input_types must be a list of type names", fix='e.g. ["str", "int"]')
+        try:
+            given_in = tuple(types.normalize(t) for t in raw_in) if raw_in is not None else ins
+            given_out = types.normalize(d["output_type"]) if d.get("output_type") else out
+        except UserError as exc:
+            raise InvalidTaskFile(f"{where}: {exc.message}", fix=exc.fix) from None
+        if examples and len(given_in) != len(ins):
+            raise InvalidTaskFile(f"{where}: input_types has {len(given_in)} types, the examples have {len(ins)} "
+                                  "inputs", fix="give one type per input")
+        for ex in examples + held_out:
+            wrong = [f"input {i} {json.dumps(v)[:40]}" for i, (v, t) in enumerate(zip(ex.inputs, given_in,
+                                                                                     strict=False))
+                     if not types.fits(v, t)]
+            if ex.has_output and not types.fits(ex.output, given_out):
+                wrong.append(f"output {json.dumps(ex.output)[:40]}")
+            if wrong:
+                raise InvalidTaskFile(f"{where}: input_types/output_type say {', '.join(given_in)} -> {given_out} "
+                                      f"but the examples hold {', '.join(ins)} -> {out} ({wrong[0]})",
+                                      fix="correct input_types and output_type, or drop them (they are inferred)")
         ins, out = given_in, given_out
     return Task(name=name, description=str(d.get("description", "")), examples=examples,
-                held_out=held_out, input_types=ins, output_type=out, source=source)
+                held_out=held_out, input_types=ins, output_type=out, source=source, check=check)
 
 
 def _crossbeam(raw: list[dict[str, Any]], source: str) -> list[Task]:

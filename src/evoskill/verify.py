@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .lang.values import same
+from .lang.values import close
 from .sandbox import Limits, Sandbox
-from .tasks import Example
+from .tasks import MISSING, Example
 
 # Appended to the candidate's module; calls the entry point on every example and reports values or errors.
 _HARNESS = '''
@@ -67,6 +67,8 @@ class Failure:
     def describe(self) -> str:
         args = ", ".join(json.dumps(a) for a in self.inputs)
         got = f"raised {self.error}" if self.error else f"returned {json.dumps(self.actual)}"
+        if self.expected is MISSING:
+            return f"f({args}) {got}, which the task's check rejects" if not self.error else f"f({args}) {got}"
         return f"f({args}) should return {json.dumps(self.expected)} but {got}"
 
 
@@ -81,6 +83,8 @@ class Verdict:
     error_message: str | None = None
     limit: str | None = None
     seconds: float = 0.0
+    #: what came back per example (for a checker to judge); not part of the verdict's meaning
+    outputs: list[Any] = field(default_factory=list, repr=False)
 
     def describe(self, limit: int = 5) -> str:
         if self.passed:
@@ -101,12 +105,13 @@ class Verifier:
         self.sandbox = sandbox
         self.limits = limits or Limits(cpu_seconds=5, wall_seconds=10, memory_mb=512)
 
-    def check(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
-        """Run ``entry`` from ``code`` on every example; pass only if every output matches exactly."""
-        return self._run(code + _HARNESS, entry, examples)
+    def check(self, code: str, entry: str, examples: Sequence[Example], judge: str | None = None) -> Verdict:
+        """Run ``entry`` from ``code`` on every example; pass only if every output matches (exactly, or within
+        the example's tolerance) and, with ``judge`` (a task's ``check`` source), the checker accepts it."""
+        return self._run(code + _HARNESS, entry, examples, judge)
 
     def check_file(self, path: str | Path, entry: str, examples: Sequence[Example],
-                   function_args: Sequence[int] = ()) -> Verdict:
+                   function_args: Sequence[int] = (), judge: str | None = None) -> Verdict:
         """Like :meth:`check` for a script on disk (a skill's entry point, importing its siblings).
 
         ``function_args``: positions of function-typed parameters, whose example values are lambdas
@@ -116,12 +121,12 @@ class Verifier:
         if function_args:
             loader += _LAMBDA_WRAPPER.format(entry=entry, positions=sorted(function_args))
             entry = "__evoskill_with_lambdas__"
-        return self._run(loader + _HARNESS, entry, examples)
+        return self._run(loader + _HARNESS, entry, examples, judge)
 
-    def _run(self, code: str, entry: str, examples: Sequence[Example]) -> Verdict:
+    def _run(self, code: str, entry: str, examples: Sequence[Example], judge: str | None = None) -> Verdict:
         inputs = [list(e.inputs) for e in examples]
         result = self.sandbox.run_code(code, "__evoskill_run_all__", [entry, inputs], limits=self.limits)
-        return _compare(result, examples)
+        return apply_judge(self.sandbox, _compare(result, examples), examples, judge, self.limits)
 
 
 def run_program(spec: list[dict[str, Any]], source: str, arity: int, inputs: list[list[Any]]) -> list[dict[str, Any]]:
@@ -141,13 +146,55 @@ def run_program(spec: list[dict[str, Any]], source: str, arity: int, inputs: lis
 
 
 def check_program(sandbox: Sandbox, source: str, arity: int, spec: list[dict[str, Any]],
-                  examples: Sequence[Example], limits: Limits | None = None) -> Verdict:
+                  examples: Sequence[Example], limits: Limits | None = None, judge: str | None = None) -> Verdict:
     """Check a DSL program (over the components in ``spec``) on examples, evaluated in the sandbox."""
     if not examples:
         return Verdict(True, 0)
+    lim = limits or Limits(cpu_seconds=10, wall_seconds=20, memory_mb=1024)
     result = sandbox.call("evoskill.verify:run_program", [spec, source, arity, [list(e.inputs) for e in examples]],
-                          limits=limits or Limits(cpu_seconds=10, wall_seconds=20, memory_mb=1024))
-    return _compare(result, examples)
+                          limits=lim)
+    return apply_judge(sandbox, _compare(result, examples), examples, judge, lim)
+
+
+# Runs a task's checker on (inputs, output) pairs; one True/False (or an error text) per pair.
+_JUDGE = '''
+
+def __evoskill_judge__(__pairs):
+    __out = []
+    for __inputs, __output in __pairs:
+        try:
+            __out.append(bool(check(__inputs, __output)))
+        except Exception as __exc:
+            __out.append(f"{type(__exc).__name__}: {__exc}")
+    return __out
+'''
+
+
+def apply_judge(sandbox: Sandbox, verdict: Verdict, examples: Sequence[Example], judge: str | None,
+                limits: Limits | None = None) -> Verdict:
+    """Run the task's checker (``judge``, source of ``check(inputs, output)``) in the sandbox on every output
+    that came back; a rejected output is a failure. Without a checker, ``verdict`` is returned unchanged."""
+    if judge is None or verdict.error_type or not verdict.outputs:
+        return verdict
+    pairs = [(list(ex.inputs), out) for ex, out in zip(examples, verdict.outputs, strict=True)
+             if out is not _NO_VALUE]
+    idx = [i for i, out in enumerate(verdict.outputs) if out is not _NO_VALUE]
+    result = sandbox.run_code(judge + _JUDGE, "__evoskill_judge__", [pairs], limits=limits)
+    if not result.ok or not isinstance(result.value, list) or len(result.value) != len(pairs):
+        return Verdict(False, verdict.total, verdict.failures, error_type=f"checker {result.error_type or 'error'}",
+                       error_message=result.error_message or "the check function did not answer for every output",
+                       seconds=verdict.seconds + result.seconds, outputs=verdict.outputs)
+    failures = list(verdict.failures)
+    for i, ok in zip(idx, result.value, strict=True):
+        if ok is not True:
+            ex = examples[i]
+            failures.append(Failure(ex.inputs, ex.output, actual=verdict.outputs[i],
+                                    error=None if ok is False else f"the check raised {ok}"))
+    return Verdict(not failures, verdict.total, failures, seconds=verdict.seconds + result.seconds,
+                   outputs=verdict.outputs)
+
+
+_NO_VALUE: Any = object()
 
 
 def _compare(result: Any, examples: Sequence[Example]) -> Verdict:
@@ -159,23 +206,32 @@ def _compare(result: Any, examples: Sequence[Example]) -> Verdict:
         return Verdict(False, len(examples), error_type="ProtocolError",
                        error_message="the candidate did not return one result per example", seconds=result.seconds)
     failures = []
+    values: list[Any] = []
     for ex, out in zip(examples, outputs, strict=True):
+        values.append(out.get("value") if isinstance(out, dict) and "error" not in out else _NO_VALUE)
         if not isinstance(out, dict):
             failures.append(Failure(ex.inputs, ex.output, error="malformed result"))
         elif "error" in out:
             failures.append(Failure(ex.inputs, ex.output, error=str(out["error"])))
-        elif not same(out.get("value"), ex.output):
+        elif ex.has_output and not close(out.get("value"), ex.output, ex.tolerance):
             failures.append(Failure(ex.inputs, ex.output, actual=out.get("value")))
-    return Verdict(not failures, len(examples), failures, seconds=result.seconds)
+    return Verdict(not failures, len(examples), failures, seconds=result.seconds, outputs=values)
 
 
 def load_examples(path: Path) -> list[Example]:
     """A skill's ``tests/examples.json``; raises ValueError with the reason when malformed."""
     raw = json.loads(path.read_text(encoding="utf-8"))
+    judged = (path.parent / "check.py").is_file()  # with a checker, outputs may be left out
     if not isinstance(raw, list) or not all(isinstance(e, dict) and isinstance(e.get("inputs"), list)
-                                            and "output" in e for e in raw):
+                                            and ("output" in e or judged) for e in raw):
         raise ValueError('expected [{"inputs": [...], "output": ...}, ...]')
-    return [Example(tuple(e["inputs"]), e["output"]) for e in raw]
+    return [Example.from_dict(e) for e in raw]
+
+
+def load_judge(folder: Path) -> str | None:
+    """A skill's ``tests/check.py`` (the task's checker, kept with the skill), or None."""
+    path = folder / "tests" / "check.py"
+    return path.read_text("utf-8") if path.is_file() else None
 
 
 def _function_args(skill: Any) -> list[int]:
@@ -213,7 +269,8 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
                 if not examples:
                     row.update(skipped=True, detail="tests/examples.json is empty")
                 else:
-                    verdict = verifier.check_file(ep[0], ep[1], examples, function_args=_function_args(skill))
+                    verdict = verifier.check_file(ep[0], ep[1], examples, function_args=_function_args(skill),
+                                                  judge=load_judge(skill.path))
                     row.update(passed=verdict.passed, detail=verdict.describe(limit=3))
         results.append(row)
     return results

@@ -455,17 +455,34 @@ def entry_name(task_name: str) -> str:
     return f"f_{s}" if s[0].isdigit() else s
 
 
+#: The sandbox job a search runs as (``module:function``, JSON in and out).
+SEARCH_JOB = "evoskill.synth.search:search_job"
+#: Runs one search job (:func:`search_job`'s payload, sandbox :class:`~evoskill.sandbox.Limits`) and returns
+#: the sandbox's ``RunResult``: by default in the proposer's sandbox; :mod:`evoskill.executors` runs it on Ray.
+SearchRunner = Callable[[dict[str, Any], Any], Any]
+
+
 class SearchProposer:
-    """The default proposer: bottom-up search over library components inside a sandboxed worker."""
+    """The default proposer: bottom-up search over library components inside a sandboxed worker.
+
+    ``runner`` decides where the search job runs (the seam of :mod:`evoskill.executors`); the rest of
+    :meth:`propose` is the same wherever it runs.
+    """
 
     name = "search"
 
     def __init__(self, sandbox: Any, components: Sequence[Component] | Callable[[], Sequence[Component]],
-                 *, max_programs: int | None = None, memory_mb: int = 3072) -> None:
+                 *, max_programs: int | None = None, memory_mb: int = 3072,
+                 runner: SearchRunner | None = None) -> None:
         self.sandbox = sandbox
         self.components = components
         self.max_programs = max_programs
         self.memory_mb = memory_mb
+        self.runner: SearchRunner = runner or self._in_sandbox
+
+    def _in_sandbox(self, payload: dict[str, Any], limits: Any) -> Any:
+        """The default runner: the search job in this proposer's own sandbox."""
+        return self.sandbox.call(SEARCH_JOB, [payload], limits=limits)
 
     def _components(self) -> list[Component]:
         c = self.components
@@ -475,6 +492,9 @@ class SearchProposer:
         from ..sandbox import Limits
 
         task = task.for_solver()
+        why = task.searchable
+        if why:
+            return Attempt(task=task.name, proposer=self.name, log=[{"event": "cannot-attempt", "reason": why}])
         # A task's own skill (or one built on it) would "solve" it by recall, not by search.
         comps = [c for c in self._components() if task.name not in c.tasks]
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
@@ -483,7 +503,7 @@ class SearchProposer:
         t0 = time.perf_counter()
         limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
                         memory_mb=self.memory_mb)
-        rr = self.sandbox.call("evoskill.synth.search:search_job", [payload], limits=limits)
+        rr = self.runner(payload, limits)
         seconds = time.perf_counter() - t0
         attempt = Attempt(task=task.name, proposer=self.name, seconds=seconds)
         if not rr.ok or not isinstance(rr.value, dict):
@@ -494,7 +514,8 @@ class SearchProposer:
         attempt.programs_tried = int(v.get("programs_tried", 0))
         attempt.cpu_seconds = float(v.get("cpu_seconds", 0.0))
         attempt.log.append({"event": "search", "programs_tried": attempt.programs_tried,
-                            "seconds": v.get("seconds"), "cost": v.get("cost")})
+                            "seconds": v.get("seconds"), "cost": v.get("cost"),
+                            **({"node": v["node"]} if v.get("node") else {})})
         if v.get("solved") and v.get("program"):
             from ..lang.program import parse
             expr = parse(v["program"])
@@ -513,4 +534,5 @@ __all__ = ["make", "SearchProposer", "SearchResult", "entry_name", "search_job",
 
 def make(context: ProposerContext) -> SearchProposer:
     """The ``search`` entry of the proposer registry."""
-    return SearchProposer(context.sandbox, context.learner.components, max_programs=context.max_programs)
+    return SearchProposer(context.sandbox, context.learner.components, max_programs=context.max_programs,
+                          runner=context.search_runner)
