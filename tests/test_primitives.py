@@ -12,8 +12,10 @@ import pytest
 
 from evoskill.core import skills_root
 from evoskill.core.build import stale
+from evoskill.explain import PHRASES
 from evoskill.lang import primitives as P
 from evoskill.lang.program import compile_program, parse
+from evoskill.tasks import SEARCH_TYPES
 
 
 def _arg(value: Any) -> Any:
@@ -33,11 +35,12 @@ def test_names_and_signatures() -> None:
     import re
     for p in P.PRIMITIVES:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", p.name)
-        assert p.name.split("-")[0] in ("text", "int", "bool", "list")
+        assert p.name.split("-")[0] in ("text", "int", "bool", "list", "texts", "bools", "float")
         args, ret = P.parse_signature(p.signature)
-        assert ret in ("str", "int", "bool", "list[int]")
+        assert ret in SEARCH_TYPES
         for a in args:
-            assert a in ("str", "int", "bool", "list[int]") or P.function_type(a) is not None
+            assert a in SEARCH_TYPES or P.function_type(a) is not None
+        assert p.name in PHRASES, f"{p.name} needs a phrase in explain.PHRASES"
 
 
 def test_edge_cases() -> None:

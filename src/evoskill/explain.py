@@ -103,6 +103,38 @@ PHRASES: dict[str, str] = {
     "list-range": "the numbers from {0} to {1}",
     "list-repeat": "{1} copies of {0}",
     "list-if": "{1} if {0}, else {2}",
+    "text-split": "the pieces of {0} between each {1}",
+    "text-words": "the words of {0}",
+    "texts-join": "{0} joined with {1}",
+    "texts-len": "the number of texts in {0}",
+    "texts-nth": "text {1} of {0}",
+    "texts-first": "the first text of {0}",
+    "texts-last": "the last text of {0}",
+    "texts-reverse": "{0} reversed",
+    "texts-sort": "{0} sorted alphabetically",
+    "texts-unique": "{0} without repeated texts",
+    "texts-take": "the first {1} texts of {0}",
+    "texts-drop": "{0} without its first {1} texts",
+    "texts-upper": "every text of {0} in upper case",
+    "texts-lower": "every text of {0} in lower case",
+    "texts-proper": "every text of {0} with each word capitalised",
+    "texts-lefts": "the first {1} characters of every text of {0}",
+    "texts-lengths": "the length of every text of {0}",
+    "texts-contains": "whether {0} contains {1}",
+    "texts-count-of": "how often {1} occurs in {0}",
+    "list-test": "for each item a of {1}, whether {0}",
+    "bools-all": "whether every value of {0} is true",
+    "bools-any": "whether some value of {0} is true",
+    "bools-count": "the number of true values in {0}",
+    "bools-not": "{0} with every value negated",
+    "float-of-int": "{0} as a decimal number",
+    "float-add": "{0} plus {1}",
+    "float-sub": "{0} minus {1}",
+    "float-mul": "{0} times {1}",
+    "float-div": "{0} divided by {1}",
+    "float-round": "{0} rounded to {1} decimals",
+    "float-floor": "{0} rounded down",
+    "list-mean": "the average of {0}",
 }
 
 # One or two words for a skill name, per primitive (its name without the domain prefix by default).
@@ -112,7 +144,8 @@ _NAME_WORDS: dict[str, str] = {
     "list-singleton": "singleton", "list-cons": "prepend", "list-push": "append",
 }
 
-_TYPE_NAMES = {"str": "text", "int": "number", "bool": "flag", "list[int]": "items"}
+_TYPE_NAMES = {"str": "text", "int": "number", "bool": "flag", "list[int]": "items", "list[str]": "texts",
+               "list[bool]": "flags", "float": "amount"}
 _SKIP_IN_NAMES = {"text-if", "int-if", "list-if", "bool-and", "bool-or", "bool-not", "text-concat",
                   "list-append", "int-add", "int-sub"}
 
@@ -188,7 +221,8 @@ def derive_name(e: Expr, return_type: str) -> str | None:
     words = [w for w in _words(e) if w]
     if not words:
         return None
-    domain = {"str": "text", "int": "number", "bool": "test", "list[int]": "list"}.get(return_type, "value")
+    domain = {"str": "text", "int": "number", "bool": "test", "list[int]": "list", "list[str]": "texts",
+              "list[bool]": "tests", "float": "amount"}.get(return_type, "value")
     parts: list[str] = []
     for w in "-".join(words).split("-"):
         if w not in parts:

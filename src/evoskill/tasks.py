@@ -34,7 +34,7 @@ from .errors import InvalidTaskFile, UserError
 from .lang import types
 
 #: The types the search proposer can compose programs over (other types go to the model proposer).
-TYPES = ("str", "int", "bool", "list[int]")
+TYPES = ("str", "int", "bool", "list[int]", "list[str]", "list[bool]", "float")
 SEARCH_TYPES = TYPES
 
 
@@ -55,6 +55,7 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "strings-sygus": ("strings/sygus.json", "crossbeam", "89 SyGuS PBE string tasks (Apache-2.0)"),
     "strings-new": ("strings/new.json", "crossbeam", "38 spreadsheet string tasks from BUSTLE (Apache-2.0)"),
     "lists-rule": ("lists/rule150.json", "rule", "150 list functions of Rule et al. (MIT)"),
+    "shapes": ("shapes/shapes.json", "plain", "44 tasks of other shapes: booleans, texts, floats, records, checkers"),
 }
 
 _SLICE = re.compile(r"^(?P<name>[a-z-]+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
@@ -250,6 +251,8 @@ def load_benchmark(name: str) -> list[Task]:
     rel, fmt, _ = BENCHMARKS[name]
     text = resources.files("evoskill").joinpath("data/benchmarks", rel).read_text(encoding="utf-8")
     raw = json.loads(text)
+    if fmt == "plain":
+        return [task_from_dict(d, source=name, where=f"{name} task {i}") for i, d in enumerate(raw)]
     return _crossbeam(raw, name) if fmt == "crossbeam" else _rule(raw, name)
 
 

@@ -15,7 +15,8 @@ Conventions (spreadsheet-like, so that a data-wrangling user recognises them):
   zero) give a value, never an exception. Sizes are capped (``MAX_TEXT`` characters, ``MAX_ITEMS`` list
   items) so that a search cannot exhaust memory.
 * List primitives accept any sequence (the search passes tuples) and return lists.
-* Types: ``str``, ``int``, ``bool``, ``list[int]``; a function argument is written ``(int -> bool)`` or
+* Types: ``str``, ``int``, ``bool``, ``list[int]``, and ``list[str]``, ``list[bool]``, ``float`` for the
+  primitives of lists of texts, truth values and decimal numbers; a function argument is written ``(int -> bool)`` or
   ``(int, int -> int)`` and is a lambda in programs: ``(list-filter (lambda (a) (int-is-even a)) x0)``.
 """
 
@@ -528,6 +529,170 @@ def list_if(cond: bool, a: list[int], b: list[int]) -> list[int]:
     return a if cond else b
 
 
+# ---- lists of texts, lists of truth values, decimal numbers ---------------------------------------------
+
+def text_split(s: str, delim: str) -> list[str]:
+    """The pieces of ``s`` between occurrences of ``delim`` (TEXTSPLIT); an empty ``delim`` gives ``[s]``."""
+    return s.split(delim)[:MAX_ITEMS] if delim else [s]
+
+
+def text_words(s: str) -> list[str]:
+    """The words of ``s``, split at runs of white space."""
+    return s.split()[:MAX_ITEMS]
+
+
+def texts_join(items: list[str], delim: str) -> str:
+    """The texts joined with ``delim`` between them (TEXTJOIN)."""
+    return delim.join(items)[:MAX_TEXT]
+
+
+def texts_len(items: list[str]) -> int:
+    """How many texts there are (COUNTA)."""
+    return len(items)
+
+
+def texts_nth(items: list[str], n: int) -> str:
+    """Text number ``n`` (1-based, INDEX); ``""`` when out of range."""
+    return items[n - 1] if 1 <= n <= len(items) else ""
+
+
+def texts_first(items: list[str]) -> str:
+    """The first text; ``""`` for none."""
+    return items[0] if items else ""
+
+
+def texts_last(items: list[str]) -> str:
+    """The last text; ``""`` for none."""
+    return items[-1] if items else ""
+
+
+def texts_reverse(items: list[str]) -> list[str]:
+    """The texts in reverse order."""
+    return list(items)[::-1]
+
+
+def texts_sort(items: list[str]) -> list[str]:
+    """The texts in alphabetical order (SORT)."""
+    return sorted(items)
+
+
+def texts_unique(items: list[str]) -> list[str]:
+    """The texts without repeats, first occurrences kept (UNIQUE)."""
+    return list(dict.fromkeys(items))
+
+
+def texts_take(items: list[str], n: int) -> list[str]:
+    """The first ``n`` texts (TAKE); ``n <= 0`` gives ``[]``."""
+    return list(items)[:n] if n > 0 else []
+
+
+def texts_drop(items: list[str], n: int) -> list[str]:
+    """All but the first ``n`` texts (DROP); ``n <= 0`` keeps them all."""
+    return list(items)[n:] if n > 0 else list(items)
+
+
+def texts_upper(items: list[str]) -> list[str]:
+    """Every text in upper case."""
+    return [t.upper() for t in items]
+
+
+def texts_lower(items: list[str]) -> list[str]:
+    """Every text in lower case."""
+    return [t.lower() for t in items]
+
+
+def texts_proper(items: list[str]) -> list[str]:
+    """Every text with each word capitalised (PROPER)."""
+    return [t.title() for t in items]
+
+
+def texts_lefts(items: list[str], n: int) -> list[str]:
+    """The first ``n`` characters of every text (LEFT on each)."""
+    return [t[:n] if n > 0 else "" for t in items]
+
+
+def texts_lengths(items: list[str]) -> list[int]:
+    """The length of every text (LEN on each)."""
+    return [len(t) for t in items]
+
+
+def texts_contains(items: list[str], x: str) -> bool:
+    """Whether ``x`` is one of the texts."""
+    return x in items
+
+
+def texts_count_of(items: list[str], x: str) -> int:
+    """How many of the texts equal ``x`` (COUNTIF)."""
+    return sum(1 for t in items if t == x)
+
+
+def list_test(f: Callable[[int], bool], xs: list[int]) -> list[bool]:
+    """``f`` applied to every item: one truth value per item."""
+    return [bool(f(x)) for x in xs]
+
+
+def bools_all(bs: list[bool]) -> bool:
+    """Whether every value is true (AND); true for none."""
+    return all(bs)
+
+
+def bools_any(bs: list[bool]) -> bool:
+    """Whether some value is true (OR)."""
+    return any(bs)
+
+
+def bools_count(bs: list[bool]) -> int:
+    """How many values are true."""
+    return sum(1 for b in bs if b)
+
+
+def bools_not(bs: list[bool]) -> list[bool]:
+    """Every value negated."""
+    return [not b for b in bs]
+
+
+def float_of_int(n: int) -> float:
+    """The whole number ``n`` as a decimal number."""
+    return float(n)
+
+
+def float_add(a: float, b: float) -> float:
+    """``a + b``."""
+    return float(a) + float(b)
+
+
+def float_sub(a: float, b: float) -> float:
+    """``a - b``."""
+    return float(a) - float(b)
+
+
+def float_mul(a: float, b: float) -> float:
+    """``a * b``."""
+    return float(a) * float(b)
+
+
+def float_div(a: float, b: float) -> float:
+    """``a / b``; ``0.0`` when ``b`` is 0."""
+    return float(a) / float(b) if b else 0.0
+
+
+def float_round(a: float, digits: int) -> float:
+    """``a`` rounded to ``digits`` decimals (ROUND; halves to even, as Python does)."""
+    return float(round(float(a), max(-10, min(10, digits))))
+
+
+def float_floor(a: float) -> int:
+    """The largest whole number not above ``a`` (FLOOR)."""
+    if a != a or a in (float("inf"), float("-inf")):
+        return 0
+    return int(a // 1)
+
+
+def list_mean(xs: list[int]) -> float:
+    """The average of the items (AVERAGE); ``0.0`` for none."""
+    return sum(xs) / len(xs) if xs else 0.0
+
+
 # ---- the table -------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -699,11 +864,46 @@ PRIMITIVES: tuple[Primitive, ...] = (
        ([7, 3], [7, 7, 7]), ([7, -1], [])),
     _p("list-if", "bool, list[int], list[int] -> list[int]", "to choose between two lists on a condition.",
        ([True, [1], [2]], [1]),),
+    _p("text-split", "str, str -> list[str]", "to cut a text into fields at a delimiter.",
+       (["a,b,c", ","], ["a", "b", "c"]), (["abc", ""], ["abc"])),
+    _p("text-words", "str -> list[str]", "to get the words of a sentence.", (["  hello big world "], ["hello", "big", "world"])),
+    _p("texts-join", "list[str], str -> str", "to join texts with a separator.", ([["a", "b"], "-"], "a-b"), ([[], "-"], "")),
+    _p("texts-len", "list[str] -> int", "to count texts.", ([["a", "b"]], 2)),
+    _p("texts-nth", "list[str], int -> str", "to pick a text by position.", ([["a", "b"], 2], "b"), ([["a"], 5], "")),
+    _p("texts-first", "list[str] -> str", "to take the first text.", ([["a", "b"]], "a"), ([[]], "")),
+    _p("texts-last", "list[str] -> str", "to take the last text.", ([["a", "b"]], "b"), ([[]], "")),
+    _p("texts-reverse", "list[str] -> list[str]", "to reverse the order of texts.", ([["a", "b"]], ["b", "a"])),
+    _p("texts-sort", "list[str] -> list[str]", "to sort texts alphabetically.", ([["b", "a"]], ["a", "b"])),
+    _p("texts-unique", "list[str] -> list[str]", "to remove duplicate texts.", ([["a", "b", "a"]], ["a", "b"])),
+    _p("texts-take", "list[str], int -> list[str]", "to keep the first texts.", ([["a", "b", "c"], 2], ["a", "b"])),
+    _p("texts-drop", "list[str], int -> list[str]", "to skip the first texts.", ([["a", "b", "c"], 2], ["c"])),
+    _p("texts-upper", "list[str] -> list[str]", "to capitalise every text.", ([["ab", "c"]], ["AB", "C"])),
+    _p("texts-lower", "list[str] -> list[str]", "to lower-case every text.", ([["AB", "C"]], ["ab", "c"])),
+    _p("texts-proper", "list[str] -> list[str]", "to capitalise the words of every text.", ([["ada lovelace"]], ["Ada Lovelace"])),
+    _p("texts-lefts", "list[str], int -> list[str]", "to keep a prefix of every text, e.g. initials.",
+       ([["ada", "bob"], 1], ["a", "b"])),
+    _p("texts-lengths", "list[str] -> list[int]", "to measure every text.", ([["ab", ""]], [2, 0])),
+    _p("texts-contains", "list[str], str -> bool", "to test whether a text is in a list.", ([["a", "b"], "b"], True)),
+    _p("texts-count-of", "list[str], str -> int", "to count how often a text occurs.", ([["a", "b", "a"], "a"], 2)),
+    _p("list-test", "(int -> bool), list[int] -> list[bool]", "to get one truth value per item.",
+       ([_EVEN, [1, 2, 4]], [False, True, True]),),
+    _p("bools-all", "list[bool] -> bool", "to require every condition.", ([[True, False]], False), ([[]], True)),
+    _p("bools-any", "list[bool] -> bool", "to accept any condition.", ([[True, False]], True), ([[]], False)),
+    _p("bools-count", "list[bool] -> int", "to count true values.", ([[True, False, True]], 2)),
+    _p("bools-not", "list[bool] -> list[bool]", "to negate every value.", ([[True, False]], [False, True])),
+    _p("float-of-int", "int -> float", "to use a whole number as a decimal number.", ([3], 3.0)),
+    _p("float-add", "float, float -> float", "to add decimal numbers.", ([1.5, 2.25], 3.75)),
+    _p("float-sub", "float, float -> float", "to subtract decimal numbers.", ([1.5, 2.0], -0.5)),
+    _p("float-mul", "float, float -> float", "to multiply decimal numbers.", ([1.5, 2.0], 3.0)),
+    _p("float-div", "float, float -> float", "to divide decimal numbers.", ([3.0, 2.0], 1.5), ([1.0, 0.0], 0.0)),
+    _p("float-round", "float, int -> float", "to round to a number of decimals.", ([2.675, 1], 2.7), ([1.5, 0], 2.0)),
+    _p("float-floor", "float -> int", "to drop the fraction of a decimal number.", ([2.7], 2), ([-2.5], -3)),
+    _p("list-mean", "list[int] -> float", "to average a list.", ([[1, 2]], 1.5), ([[]], 0.0)),
 )
 
 #: binary primitives whose arguments commute (the search evaluates each unordered pair once)
 COMMUTATIVE = frozenset({"int-add", "int-mul", "int-max", "int-min", "int-eq", "int-ne", "bool-and", "bool-or",
-                         "text-exact"})
+                         "text-exact", "float-add", "float-mul"})
 
 BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
 FUNCTIONS: dict[str, Callable[..., Any]] = {p.name: p.fn for p in PRIMITIVES}

@@ -226,7 +226,8 @@ def compile_program(e: Expr, arity: int, functions: Mapping[str, Callable[..., A
     return fn
 
 
-_PY_TYPES = {"str": "str", "int": "int", "bool": "bool", "list[int]": "list[int]"}
+_PY_TYPES = {"str": "str", "int": "int", "bool": "bool", "list[int]": "list[int]", "list[str]": "list[str]",
+             "list[bool]": "list[bool]", "float": "float"}
 
 _LOADER = '''
 
@@ -279,7 +280,13 @@ def cli_main(entry: str) -> str:
 
 def py_type(t: str) -> str:
     """The Python annotation of an evoskill type (function types become ``Callable``)."""
-    return _PY_TYPES.get(t, "Callable[..., Any]")
+    if t in _PY_TYPES:
+        return _PY_TYPES[t]
+    if t.startswith("("):
+        return "Callable[..., Any]"
+    from .types import py_annotation
+
+    return py_annotation(t)
 
 
 def to_module(e: Expr, entry: str, arg_types: tuple[str, ...], return_type: str, doc: str,

@@ -201,7 +201,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
                            deadline, max_tried=_pointwise_share(budget_seconds, max_programs),
                            task_inputs=[e.inputs for e in examples], input_types=task.input_types)
-                 if is_list(out_t) else None)
+                 if out_t == "list[int]" else None)  # element pairs are numbers: lists of numbers only
     fallback: tuple[int, Expr] | None = None
     slack = 0
     result: tuple[int, Expr] | None = min(direct, key=lambda ce: ce[0]) if direct else None
@@ -258,6 +258,8 @@ def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
     Also: no parity tests on text tasks, and no top-level ``if`` in the enumeration (see below).
     """
     allowed = {*task.input_types, task.output_type, "int", "bool"}
+    if "str" in allowed and any(is_list(t) for t in allowed):
+        allowed.add("list[str]")  # words of a text on the way to a list (kept out of text-only tasks: branching)
 
     def ok(t: str) -> bool:
         ft = function_type(t)
