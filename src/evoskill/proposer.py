@@ -88,12 +88,14 @@ class Proposer(Protocol):
 @dataclass
 class ProposerContext:
     """What a proposer may be built from: the sandbox, the learner (the library side: components, library)
-    and the model (None for proposers that use none)."""
+    and the model (None for proposers that use none). ``search_runner``: where search jobs run (None: in
+    ``sandbox``; :class:`evoskill.executors.RayCluster` sends them to Ray)."""
 
     sandbox: Any
     learner: Any
     model: Any = None
     max_programs: int | None = None
+    search_runner: Any = None
 
 
 ProposerFactory = Callable[[ProposerContext], Proposer]

@@ -148,7 +148,7 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
           open_cluster(executor, address, workers=config.workers, readable=[str(library.root)]) as cluster):
         learner = Learner(library, sandbox, model=model)
         proposer = make_proposer(config.proposer, model, sandbox, learner, max_programs=config.max_programs,
-                                 search_runner=cluster.run_search if cluster else None)
+                                 search_runner=cluster.call if cluster else None)
         with _progress(console) as bar:
             solved = {"n": 0}
 

@@ -459,9 +459,10 @@ def entry_name(task_name: str) -> str:
 
 #: The sandbox job a search runs as (``module:function``, JSON in and out).
 SEARCH_JOB = "evoskill.synth.search:search_job"
-#: Runs one search job (:func:`search_job`'s payload, sandbox :class:`~evoskill.sandbox.Limits`) and returns
-#: the sandbox's ``RunResult``: by default in the proposer's sandbox; :mod:`evoskill.executors` runs it on Ray.
-SearchRunner = Callable[[dict[str, Any], Any], Any]
+#: Calls trusted ``module:function`` with JSON arguments under sandbox :class:`~evoskill.sandbox.Limits` and
+#: returns the sandbox's ``RunResult``, like :meth:`Sandbox.call`: by default the proposer's own sandbox;
+#: :mod:`evoskill.executors` runs it on a Ray cluster.
+SearchRunner = Callable[[str, list[Any], Any], Any]
 
 
 class SearchProposer:
@@ -482,9 +483,9 @@ class SearchProposer:
         self.memory_mb = memory_mb
         self.runner: SearchRunner = runner or self._in_sandbox
 
-    def _in_sandbox(self, payload: dict[str, Any], limits: Any) -> Any:
-        """The default runner: the search job in this proposer's own sandbox."""
-        return self.sandbox.call(SEARCH_JOB, [payload], limits=limits)
+    def _in_sandbox(self, target: str, args: list[Any], limits: Any) -> Any:
+        """The default runner: the job in this proposer's own sandbox."""
+        return self.sandbox.call(target, args, limits=limits)
 
     def _components(self) -> list[Component]:
         c = self.components
@@ -505,7 +506,7 @@ class SearchProposer:
         t0 = time.perf_counter()
         limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
                         memory_mb=self.memory_mb)
-        rr = self.runner(payload, limits)
+        rr = self.runner(SEARCH_JOB, [payload], limits)
         seconds = time.perf_counter() - t0
         attempt = Attempt(task=task.name, proposer=self.name, seconds=seconds)
         if not rr.ok or not isinstance(rr.value, dict):
