@@ -172,3 +172,13 @@ def test_scanner_quarantines_on_add_and_import_and_refuses_in_distill(tmp_path: 
         assert not res.ok and "scanner blocks" in res.reason
     assert "shout" not in {r.name for r in library.list(include_archived=True)}
     library.close()
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_prompt_cell(lib: Library, tier: str) -> None:
+    from evoskill.synth.llm import LLMProposer
+    from evoskill.testing import ScriptedModel
+
+    with Sandbox(workers=1, readable=[lib.root]) as sb:
+        shown = {s.name for s in LLMProposer(ScriptedModel([]), sb, lib)._skills()}
+    assert (f"shout-{tier}" in shown) == policy.load(lib.root).allows(tier, "prompt")

@@ -155,6 +155,7 @@ class Run:
             self.listener("start", r, len(todo))
             self._attempt_all(r, todo, t0)
             if self._over_cost():  # stopped cleanly inside the round: --resume (with a higher limit) goes on
+                self._checkpoint()
                 self._write_outputs()
                 break
             metrics = self._finish_round(r, time.monotonic() - t0)
@@ -238,6 +239,7 @@ class Run:
         return attempt, admission
 
     def _record(self, r: int, task: Task, attempt: Attempt, admission: tuple[bool, str]) -> None:
+        self._fold_meter()
         res = self.state.per_task[task.name]
         res.attempts += 1
         res.seconds += attempt.seconds

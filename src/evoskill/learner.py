@@ -119,7 +119,8 @@ class Learner:
             return True, "admitted (too few examples to cross-validate; no output pasted as a constant)"
         fold = replace(task, examples=task.examples[:-1], held_out=())
         left_out = task.examples[-1:]
-        attempt = proposer.propose(fold, budget_seconds=budget_seconds, seed=seed)
+        refit = getattr(proposer, "refit", proposer)  # the hybrid re-solves with its search alone: no model cost
+        attempt = refit.propose(fold, budget_seconds=budget_seconds, seed=seed)
         if not attempt.solved or attempt.solution is None:
             return False, "not admitted: the task minus one example was not re-solved"
         fold_sol = attempt.solution

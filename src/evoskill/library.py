@@ -617,6 +617,8 @@ class Library:
                 info["source_hash"] = src_hash
                 info["files"] = file_digests(dest)
                 info["admitted_by"] = admitted_by()
+                if reason:  # kept in version.json, so a rebuilt index still shows it
+                    info["reason"] = reason
                 (stage / "version.json").write_text(json.dumps(info, indent=2), "utf-8")
                 _fsync_tree(stage)
                 (self._versions / name).mkdir(exist_ok=True)
@@ -627,8 +629,6 @@ class Library:
                 raise
             os.rename(stage, self._version_dir(name, version))  # the commit point
             _fsync_dir(self._versions / name)
-            if reason:
-                info["reason"] = reason
             conn.execute("BEGIN IMMEDIATE")
             self._insert_version(name, version, info)
             self._set_current(name, bool(row[3]) if row else False)

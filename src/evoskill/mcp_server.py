@@ -30,8 +30,8 @@ from pydantic import BaseModel, Field
 from . import distill, policy
 from .errors import EvoskillError, UserError
 from .lang.program import py_name
-from .library import Library
 from .sandbox import Sandbox
+from .store import LibraryStore
 from .tasks import Example, task_from_dict
 from .verify import check_arguments
 
@@ -292,7 +292,7 @@ def _entry_of(tree: ast.Module, entry: str | None) -> tuple[str | None, str | No
 class _Tools:
     """The work behind each tool (blocking; called in worker threads)."""
 
-    def __init__(self, library: Library, sandbox: Sandbox, proposer: str, model: Any) -> None:
+    def __init__(self, library: LibraryStore, sandbox: Sandbox, proposer: str, model: Any) -> None:
         self.library = library
         self.sandbox = sandbox
         self.proposer = proposer
@@ -416,7 +416,7 @@ class _Tools:
         return HistoryOutput(name=name, events=events)
 
 
-def build_server(library: Library, *, proposer: str = "search", model: str | None = None,
+def build_server(library: LibraryStore, *, proposer: str = "search", model: str | None = None,
                  sandbox: Sandbox | None = None) -> FastMCP:
     """An MCP server for ``library``; ``sandbox`` (else a new one) runs every job for the server's life."""
     from .session import load_model

@@ -62,6 +62,9 @@ class RoundMetrics:
     cpu_seconds_per_solved: float | None = None
     tokens_in: int = 0
     tokens_out: int = 0
+    #: USD of the round's model calls at list prices (0.0 when no priced model was called)
+    cost_usd: float = 0.0
+    model_calls: int = 0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from .base import PRICES, Completion, Message, Model, price_of, with_retries
+from .base import (
+    PRICES,
+    Completion,
+    ConfigurationError,
+    CostLimitReached,
+    Message,
+    Metered,
+    Model,
+    Usage,
+    call_scope,
+    price_of,
+    strip_thinking,
+    with_retries,
+)
 from .registry import REGISTRY, Registry, get_model, load_aliases, register
 
-__all__ = ["PRICES", "REGISTRY", "Completion", "Message", "Model", "Registry", "get_model", "load_aliases",
-           "price_of", "register", "with_retries"]
+__all__ = ["PRICES", "REGISTRY", "Completion", "ConfigurationError", "CostLimitReached", "Message", "Metered",
+           "Model", "Registry", "Usage", "call_scope", "get_model", "load_aliases", "price_of", "register",
+           "strip_thinking", "with_retries"]

