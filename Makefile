@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python -m evoskill.demo
 
 test: $(STAMP)
+	bash scripts/ensure-postgres.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --durations=15
