@@ -236,8 +236,9 @@ def test_the_search_runner_is_the_one_seam() -> None:
     """Wherever the job runs, the proposer turns its result into the same attempt."""
     seen: list[tuple[dict[str, Any], Limits]] = []
 
-    def runner(payload: dict[str, Any], limits: Limits) -> RunResult:
-        seen.append((payload, limits))
+    def runner(target: str, args: list[Any], limits: Limits) -> RunResult:
+        assert target == "evoskill.synth.search:search_job"
+        seen.append((args[0], limits))
         return RunResult(ok=True, value={"solved": True, "program": "(list-sort x0)", "programs_tried": 7,
                                          "seconds": 0.1, "cpu_seconds": 0.1, "cost": 2, "node": "10.0.0.9"})
 

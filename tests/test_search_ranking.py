@@ -12,7 +12,7 @@ from evoskill.library import Library
 from evoskill.session import install_core
 
 QUERIES: dict[str, set[str]] = {
-    "split text by a delimiter": {"text-before", "text-after", "text-before-last", "text-after-last"},
+    "split text by a delimiter": {"text-split", "text-before", "text-after", "text-before-last", "text-after-last"},
     "sort list descending": {"list-sort", "list-reverse", "list-sort-by"},
     "upper case": {"text-upper"}, "count occurrences": {"text-count", "list-count-of"},
     "remove digits": {"text-remove-digits"}, "largest number in a list": {"list-max"},
@@ -22,7 +22,7 @@ QUERIES: dict[str, set[str]] = {
     "position of a substring": {"text-find", "text-search"}, "remove duplicates": {"list-unique"},
     # written after the tuning
     "lower case a text": {"text-lower"}, "smallest item": {"list-min"}, "last character of a string": {"text-right"},
-    "is the number even": {"int-is-even"}, "capitalize each word": {"text-proper"},
+    "is the number even": {"int-is-even"}, "capitalize each word": {"text-proper", "texts-proper"},
     "add an item to the end of a list": {"list-push"}, "number of characters": {"text-len"},
     "keep items matching a condition": {"list-filter"},
 }

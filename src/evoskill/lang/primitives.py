@@ -682,7 +682,7 @@ def float_round(a: float, digits: int) -> float:
 
 
 def float_floor(a: float) -> int:
-    """The largest whole number not above ``a`` (FLOOR)."""
+    """``a`` rounded down to a whole number (FLOOR)."""
     if a != a or a in (float("inf"), float("-inf")):
         return 0
     return int(a // 1)

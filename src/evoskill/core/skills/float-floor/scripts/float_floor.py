@@ -1,4 +1,4 @@
-"""float-floor: The largest whole number not above ``a`` (FLOOR).
+"""float-floor: ``a`` rounded down to a whole number (FLOOR).
 
 Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
 Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
@@ -15,7 +15,7 @@ MAX_ITEMS = 5000
 
 
 def float_floor(a: float) -> int:
-    """The largest whole number not above ``a`` (FLOOR)."""
+    """``a`` rounded down to a whole number (FLOOR)."""
     if a != a or a in (float("inf"), float("-inf")):
         return 0
     return int(a // 1)
