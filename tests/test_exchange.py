@@ -91,7 +91,7 @@ def test_export_writes_standalone_valid_folders_idempotently(library: Library, s
     assert "not written by evoskill" in third.refused["text-upper"]
     assert "my note" in (dest / first / "SKILL.md").read_text()
     manifest = json.loads((dest / MANIFEST).read_text())
-    assert manifest["skills"][loud]["digest"]
+    assert manifest["skills"][loud]["digest"] and manifest["skills"][loud]["files"]["SKILL.md"]
     assert export(library, records, dest, force=True).written == [first]
 
 

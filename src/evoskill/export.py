@@ -26,10 +26,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import policy
 from .errors import UserError
-from .library import SkillRecord
+from .library import SkillRecord, file_digests
 from .skill import content_hash
 from .store import LibraryStore
 
@@ -82,7 +83,7 @@ def select(library: LibraryStore, names: Sequence[str] = (), *, kind: str | None
     return out
 
 
-def _read_manifest(dest: Path) -> dict[str, dict[str, str]]:
+def _read_manifest(dest: Path) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads((dest / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
@@ -91,7 +92,7 @@ def _read_manifest(dest: Path) -> dict[str, dict[str, str]]:
     return {k: v for k, v in skills.items() if isinstance(v, dict)} if isinstance(skills, dict) else {}
 
 
-def _write_manifest(dest: Path, entries: dict[str, dict[str, str]]) -> None:
+def _write_manifest(dest: Path, entries: dict[str, dict[str, Any]]) -> None:
     tmp = dest / f"{MANIFEST}.{uuid.uuid4().hex}"
     tmp.write_text(json.dumps({"written_by": "evoskill export", "skills": entries}, indent=1, sort_keys=True)
                    + "\n", "utf-8")
@@ -137,7 +138,9 @@ def export(library: LibraryStore, records: Sequence[SkillRecord], dest: Path, *,
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, folder)
-        manifest[rec.name] = {"version": str(rec.version), "digest": digest, "trust": rec.trust}
+        manifest[rec.name] = {"version": str(rec.version), "digest": digest, "trust": rec.trust,
+                              "origin": library.origin(rec.name) or "",
+                              "files": file_digests(folder)}  # a client can pin what it approved, file by file
         report.written.append(rec.name)
     _write_manifest(dest, manifest)
     return report
