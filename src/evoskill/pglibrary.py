@@ -456,7 +456,10 @@ class PostgresLibrary:
                     raise SkillNotFound(f"skill '{name}' has no version {v}", fix=f"versions are 1..{current}")
                 digest = row[0]
         if version is None and not archived:
-            return Skill.load(self._ensure_view(name, v, digest))
+            try:
+                return Skill.load(self._ensure_view(name, v, digest))
+            except (OSError, InvalidSkill):  # the view was swapped by another process meanwhile
+                pass
         return Skill.load(self._materialize(name, v, digest))
 
     def list(self, include_archived: bool = False) -> builtins.list[SkillRecord]:
@@ -669,8 +672,11 @@ class PostgresLibrary:
 
     def _ensure_view(self, name: str, version: int, digest: str) -> Path:
         view = self._view / name
-        if view.is_dir() and self._sidecar(name) == digest and content_hash(view) == digest:
-            return view
+        try:
+            if view.is_dir() and self._sidecar(name) == digest and content_hash(view) == digest:
+                return view
+        except OSError:  # another process is swapping this view right now: build our own copy in
+            pass
         built = self._build(name, version, digest)
         try:
             self._install_view(name, built, digest)
