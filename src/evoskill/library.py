@@ -241,6 +241,7 @@ class Library:
         self._depth = 0
         self._lock_fd: int | None = None
         self._conn: sqlite3.Connection | None = None
+        self._checked = False
         with self._locked():
             pass  # opening under the lock reconciles index and folders
 
@@ -352,23 +353,31 @@ class Library:
         for d in (self._staging, self._trash):
             for child in d.iterdir():
                 shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        # The full comparison of index, version folders and views runs when this object first takes the lock
+        # and whenever a writer left a journal marker (it was killed between its commit and its index update);
+        # otherwise every writer keeps the shared index current itself, and only the log size is compared.
+        # (Scanning every version folder on every add made adds O(library size).)
+        quick = self._checked and not any(self._journal.iterdir())
         must_rebuild = self._open_index()
         conn = self._db()
         if not must_rebuild:
             row = conn.execute("SELECT value FROM meta WHERE key='log_size'").fetchone()
-            indexed = {(n, v) for n, v in conn.execute("SELECT name, version FROM versions")}
-            on_disk = {(n, v) for n, v, _ in self._scan_versions(read=False)}
-            must_rebuild = (row is None or int(row[0]) != self._events.stat().st_size
-                            or indexed != on_disk)
+            must_rebuild = row is None or int(row[0]) != self._events.stat().st_size
+            if not must_rebuild and not quick:
+                indexed = {(n, v) for n, v in conn.execute("SELECT name, version FROM versions")}
+                on_disk = {(n, v) for n, v, _ in self._scan_versions(read=False)}
+                must_rebuild = indexed != on_disk
         if must_rebuild:
             self._rebuild()
         for marker in self._journal.iterdir():
             self._sync_view(marker.name)
             marker.unlink()
-        for name, archived in conn.execute("SELECT name, archived FROM skills").fetchall():
-            want, other = self._view_paths(name, bool(archived))
-            if not want.is_dir() or other.exists():
-                self._sync_view(name)
+        if not quick or must_rebuild:
+            for name, archived in conn.execute("SELECT name, archived FROM skills").fetchall():
+                want, other = self._view_paths(name, bool(archived))
+                if not want.is_dir() or other.exists():
+                    self._sync_view(name)
+        self._checked = True
 
     def _scan_versions(self, read: bool = True) -> Iterator[tuple[str, int, dict[str, Any]]]:
         for name_dir in sorted(self._versions.iterdir()):
