@@ -257,9 +257,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     lib = _library(args)
     skill = lib.get(args.name, args.version)
     stats = lib.stats(args.name)
-    record = lib.versions(args.name)[-1] if args.version is None else lib.versions(args.name)[args.version - 1]
-    archived = next(r.archived for r in lib.list(include_archived=True) if r.name == skill.name)
-    data = {"name": skill.name, "version": record.version, "trust": record.trust, "archived": archived,
+    versions = lib.versions(args.name)
+    record = versions[-1] if args.version is None else versions[args.version - 1]
+    data = {"name": skill.name, "version": record.version, "trust": record.trust, "archived": record.archived,
             "path": str(skill.path), "description": skill.description,
             "metadata": skill.manifest.metadata, "stats": vars(stats),
             "skill_md": (skill.path / "SKILL.md").read_text(encoding="utf-8")}
@@ -274,7 +274,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             out.rule(str(ep[0].relative_to(skill.path)))
             out.print(ep[0].read_text(encoding="utf-8"))
         out.print(f"{skill.path} | uses {stats.uses}, successes {stats.successes}, failures {stats.failures}"
-                  + (" | ARCHIVED (`evoskill restore` brings it back)" if archived else ""), style="dim")
+                  + (" | ARCHIVED (`evoskill restore` brings it back)" if record.archived else ""), style="dim")
 
     _emit(args, data, human)
     return 0
@@ -344,7 +344,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     lib = _library(args)
     skill = lib.get(args.name)
-    if next(r.archived for r in lib.list(include_archived=True) if r.name == skill.name):
+    if lib.versions(skill.name)[-1].archived:
         raise UserError(f"{skill.name} is archived", fix=f"restore it first: `evoskill restore {skill.name}`")
     ep = skill.entry_point
     if ep is None:
@@ -416,7 +416,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_archive(args: argparse.Namespace) -> int:
     lib = _library(args)
-    was = next((r.archived for r in lib.list(include_archived=True) if r.name == args.name), False)
+    was = lib.versions(args.name)[-1].archived
     lib.archive(args.name, args.reason)
     _emit(args, {"archived": args.name, "changed": not was}, lambda: out.print(
         f"{args.name} was already archived; nothing changed." if was else
@@ -426,7 +426,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     lib = _library(args)
-    was = next((r.archived for r in lib.list(include_archived=True) if r.name == args.name), True)
+    was = lib.versions(args.name)[-1].archived
     lib.restore(args.name)
     _emit(args, {"restored": args.name, "changed": was}, lambda: out.print(
         f"Restored {args.name}." if was else f"{args.name} is active; nothing changed."))
