@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -55,8 +55,8 @@ class LibrarySkillsProvider(SkillsDirectoryProvider):
     Re-reads on every request (``reload=True``) but reloads a folder only when its files' stats changed.
     """
 
-    def __init__(self, root: str | os.PathLike[str], served: Callable[[str], bool] | None = None) -> None:
-        self._served = served or (lambda _name: True)
+    def __init__(self, root: str | os.PathLike[str], served: Callable[[], Collection[str]] | None = None) -> None:
+        self._served = served  # the names that may be served now (None: every folder), asked once per scan
         self._cache: dict[str, tuple[tuple[Any, ...], MCPSkillFolder | None]] = {}
         self._cache_lock = threading.Lock()
         super().__init__(root, reload=True)
@@ -64,13 +64,14 @@ class LibrarySkillsProvider(SkillsDirectoryProvider):
     def _scan(self) -> dict[str, MCPSkillFolder]:
         found: dict[str, MCPSkillFolder] = {}
         seen: set[str] = set()
+        allowed = set(self._served()) if self._served is not None else None
         for root in self._roots:
             try:
                 entries = sorted(root.iterdir())
             except OSError:
                 continue
             for folder in entries:
-                if folder.name.startswith(".") or folder.name in found or not self._served(folder.name):
+                if folder.name.startswith(".") or folder.name in found or (allowed is not None and folder.name not in allowed):
                     continue
                 skill = self._load(folder)
                 seen.add(folder.name)
@@ -429,11 +430,9 @@ def build_server(library: LibraryStore, *, proposer: str = "search", model: str 
     mcp = FastMCP("evoskill", instructions=(
         "A library of verified skills (Agent Skills folders) as skill:// resources. Search with "
         "search_skills, call one with run_skill, find a program with solve_task, add one with submit_skill."))
-    def served(name: str) -> bool:  # the policy decides, per tier, what is served
-        try:
-            return policy.load(library.root).allows(library.versions(name)[-1].trust, "serve")
-        except EvoskillError:
-            return False
+    def served() -> set[str]:  # the policy decides, per tier, what is served
+        rules = policy.load(library.root)
+        return {r.name for r in library.list() if rules.allows(r.trust, "serve")}
 
     mcp.add_provider(LibrarySkillsProvider(library.skills_dir, served))
 
