@@ -46,6 +46,32 @@ def bench_sandboxed_fresh(calls: int) -> float:
         return calls / (time.perf_counter() - start)
 
 
+def bench_read_rules(calls: int, blocks: int = 8) -> tuple[float, float]:
+    """Calls per second of the warm pool with the per-job Landlock read rules on and off on purpose
+    (``EVOSKILL_SANDBOX_DISABLE=reads``), interleaved in blocks so machine load hits both alike."""
+    import os
+
+    os.environ["EVOSKILL_SANDBOX_DISABLE"] = "reads"
+    off = Sandbox(workers=1)
+    assert off.run_code(CODE, "inc", [0]).ok and not off.isolation()["filesystem_reads"]["enforced"]
+    del os.environ["EVOSKILL_SANDBOX_DISABLE"]
+    on = Sandbox(workers=1)
+    assert on.run_code(CODE, "inc", [0]).ok and on.isolation()["filesystem_reads"]["enforced"]
+    spent = {"on": 0.0, "off": 0.0}
+    per_block = max(1, calls // blocks)
+    try:
+        for _ in range(blocks):
+            for label, sb in (("off", off), ("on", on)):
+                start = time.perf_counter()
+                for i in range(per_block):
+                    assert sb.run_code(CODE, "inc", [i]).value == i + 1
+                spent[label] += time.perf_counter() - start
+    finally:
+        on.close()
+        off.close()
+    return per_block * blocks / spent["on"], per_block * blocks / spent["off"]
+
+
 def main() -> None:
     """Print both rates and their ratio."""
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 200
@@ -58,6 +84,10 @@ def main() -> None:
     print(f"sandboxed fresh python:   {sandboxed:8.1f} calls/s  (run_command per call)")
     print(f"speed-up (pool / fresh):  {pool / fresh:8.1f}x")
     print(f"speed-up (pool / sandboxed fresh): {pool / sandboxed:8.1f}x")
+    on, off = bench_read_rules(calls)
+    print(f"warm pool, read rules on:  {on:8.1f} calls/s")
+    print(f"warm pool, read rules off: {off:8.1f} calls/s  (EVOSKILL_SANDBOX_DISABLE=reads; interleaved)")
+    print(f"cost of the read rules:    {100 * (off / on - 1):8.1f}% per call")
 
 
 if __name__ == "__main__":

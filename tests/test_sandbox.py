@@ -104,9 +104,13 @@ def test_run_file_with_sibling_import(sb: Sandbox, shared_dir: Path) -> None:
         "def greet(name: str) -> str:\n    return helper.shout('hi ' + name)\n")
     for d in (shared_dir / "other", shared_dir / "mine"):
         d.chmod(0o755)
-    r = sb.run_file(script, "greet", ["bob"])
+    r = sb.run_file(script, "greet", ["bob"], reads=[shared_dir])
     assert r.ok, r
     assert r.value == "HI BOB!"
+    # by default a file's job reads its own folder only: the sibling folder is refused
+    r = sb.run_file(script, "greet", ["bob"])
+    assert not r.ok and r.error_type == "PermissionError", r
+    assert "docs/SANDBOX.md" in (r.error_message or "")
 
 
 def test_call_trusted_target(sb: Sandbox) -> None:
@@ -123,7 +127,7 @@ def test_call_trusted_target(sb: Sandbox) -> None:
 def test_run_command_script(sb: Sandbox, shared_dir: Path) -> None:
     script = shared_dir / "echo.py"
     script.write_text("import sys, json\nprint(json.dumps([sys.argv[1:], sys.stdin.read()]))\n")
-    r = sb.run_command(["python", str(script), "a", "b c"], stdin="input text")
+    r = sb.run_command(["python", str(script), "a", "b c"], stdin="input text", reads=[shared_dir])
     assert r.ok, r
     assert r.value is None
     assert json.loads(r.stdout) == [["a", "b c"], "input text"]

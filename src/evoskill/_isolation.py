@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import stat
+from collections.abc import Sequence
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -135,46 +137,96 @@ def _write_rights(abi: int) -> int:
     return rights
 
 
-def restrict_writes(writable_dirs: list[str], writable_files: list[str], *, deny_tcp: bool = True,
-                    scope: bool = True) -> dict[str, object]:
-    """Apply a Landlock domain: reads allowed everywhere, writes only beneath ``writable_dirs``.
+READ_RIGHTS = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+# Rights a rule on a single file (not a directory) may carry.
+_FILE_ONLY = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE
 
-    With ABI >= 4 TCP bind/connect are also refused (``deny_tcp``); with ABI >= 6 abstract unix
-    sockets and signals to processes outside the domain are refused (``scope``).
-    Returns what was enforced. ``set_no_new_privs`` must have been called first.
+
+class Ruleset:
+    """A Landlock ruleset being filled, not yet in force: :meth:`allow` paths, then :meth:`enforce`.
+
+    A zygote prepares one before each job (the costly part, with the paths every job may read) and the
+    forked job adds its own paths and enforces it, so a job pays only for what is its own.
     """
-    abi = landlock_abi()
-    rights = _write_rights(abi)
-    attr = _RulesetAttr(handled_access_fs=rights)
-    size = 8
-    net = abi >= 4 and deny_tcp
-    scoped = abi >= 6 and scope
-    if net:
-        attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP
-        size = 16
-    if scoped:
-        attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
-        size = 24
-    elif abi >= 6:
-        size = 24
-    ruleset = _check(_libc.syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                                   ctypes.c_uint32(0)), "landlock_create_ruleset")
-    try:
-        file_rights = FS_WRITE_FILE | (FS_TRUNCATE if abi >= 3 else 0)
-        for path, allowed in [(d, rights) for d in writable_dirs] + [(f, file_rights) for f in writable_files]:
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+
+    def __init__(self, *, reads: bool, deny_tcp: bool = True, scope: bool = True) -> None:
+        self.abi = landlock_abi()
+        self.reads = reads
+        self.handled = _write_rights(self.abi) | (READ_RIGHTS if reads else 0)
+        attr = _RulesetAttr(handled_access_fs=self.handled)
+        size = 8
+        self.tcp_denied = self.abi >= 4 and deny_tcp
+        self.scoped = self.abi >= 6 and scope
+        if self.tcp_denied:
+            attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP
+            size = 16
+        if self.scoped:
+            attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
+        if self.abi >= 6:
+            size = 24
+        self.fd = _check(_libc.syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
+                                       ctypes.c_uint32(0)), "landlock_create_ruleset")
+
+    def allow(self, *, writable_dirs: Sequence[str] = (), writable_files: Sequence[str] = (),
+              readable: Sequence[str] = ()) -> None:
+        """Allow writes beneath ``writable_dirs`` and into ``writable_files`` (read too, when reads are
+        handled), and reads beneath ``readable``; paths that do not exist are skipped."""
+        file_write = FS_WRITE_FILE | (FS_TRUNCATE if self.abi >= 3 else 0) | (FS_READ_FILE if self.reads else 0)
+        rules = ([(d, self.handled) for d in writable_dirs] + [(f, file_write) for f in writable_files]
+                 + [(r, READ_RIGHTS) for r in (readable if self.reads else [])])
+        for path, allowed in rules:
             try:
-                rule = _PathBeneathAttr(allowed_access=allowed, parent_fd=fd)
-                _check(_libc.syscall(SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset),
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                if not stat.S_ISDIR(os.fstat(fd).st_mode):
+                    allowed &= _FILE_ONLY
+                rule = _PathBeneathAttr(allowed_access=allowed & self.handled, parent_fd=fd)
+                _check(_libc.syscall(SYS_LANDLOCK_ADD_RULE, ctypes.c_int(self.fd),
                                      ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH), ctypes.byref(rule),
                                      ctypes.c_uint32(0)), f"landlock_add_rule({path})")
             finally:
                 os.close(fd)
-        _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)),
-               "landlock_restrict_self")
-    finally:
-        os.close(ruleset)
-    return {"abi": abi, "tcp_denied": net, "scoped": scoped}
+
+    def enforce(self) -> dict[str, object]:
+        """Put the ruleset in force for this process and its future children (a new Landlock layer)."""
+        try:
+            _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(self.fd), ctypes.c_uint32(0)),
+                   "landlock_restrict_self")
+        finally:
+            self.close()
+        return {"abi": self.abi, "tcp_denied": self.tcp_denied, "scoped": self.scoped, "reads_restricted": self.reads}
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def restrict(*, writable_dirs: list[str], writable_files: list[str], readable: list[str] | None = None,
+             deny_tcp: bool = True, scope: bool = True) -> dict[str, object]:
+    """Apply a Landlock layer: writes only beneath ``writable_dirs`` (and into ``writable_files``).
+
+    With ``readable`` given, reads (and execution) are refused too except beneath those paths, the
+    writable ones and the files given; without it, reads are left alone. With ABI >= 4 TCP bind/connect
+    are also refused (``deny_tcp``); with ABI >= 6 abstract unix sockets and signals to processes outside
+    the domain are refused (``scope``). Returns what was enforced. ``set_no_new_privs`` must have been
+    called first.
+    """
+    ruleset = Ruleset(reads=readable is not None, deny_tcp=deny_tcp, scope=scope)
+    try:
+        ruleset.allow(writable_dirs=writable_dirs, writable_files=writable_files, readable=readable or [])
+    except BaseException:
+        ruleset.close()
+        raise
+    return ruleset.enforce()
+
+
+def restrict_writes(writable_dirs: list[str], writable_files: list[str], *, deny_tcp: bool = True,
+                    scope: bool = True) -> dict[str, object]:
+    """:func:`restrict` with reads left alone: writes only beneath ``writable_dirs``."""
+    return restrict(writable_dirs=writable_dirs, writable_files=writable_files, deny_tcp=deny_tcp, scope=scope)
 
 
 MS_NOSUID = 2

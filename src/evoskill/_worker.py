@@ -125,6 +125,12 @@ def _isolate(config: dict[str, Any]) -> dict[str, Any]:
             raise OSError(errno.EPERM, "no_new_privs could not be set")
         info = _isolation.restrict_writes([scratch], ["/dev/null"])
         status["landlock"] = {"enforced": True, **info}
+        try:  # each job restricts its reads in its own layer; "reads" turns that off on purpose
+            _refuse_if_disabled(config, "reads")
+            status["landlock"]["reads_restricted"] = True
+        except OSError as exc:
+            status["landlock"]["reads_restricted"] = False
+            status["landlock"]["reads_reason"] = str(exc)
     except OSError as exc:
         status["landlock"] = {"enforced": False, "reason": str(exc)}
     return status
@@ -223,8 +229,19 @@ def _run_python(req: dict[str, Any], result_fd: int) -> None:
         pass
 
 
+def _prepare_rules(config: dict[str, Any], status: dict[str, Any]) -> _isolation.Ruleset:
+    """A job's Landlock ruleset with what every job may read (Python, SYSTEM_READS), not yet enforced."""
+    rules = _isolation.Ruleset(reads=bool(status["landlock"].get("reads_restricted")))
+    try:
+        rules.allow(readable=config["reads"])
+    except BaseException:
+        rules.close()
+        raise
+    return rules
+
+
 def _child(req: dict[str, Any], config: dict[str, Any], status: dict[str, Any], jobdir: str,
-           fds: dict[str, int], keep_closed: list[int]) -> None:
+           fds: dict[str, int], keep_closed: list[int], rules: _isolation.Ruleset | None) -> None:
     """Runs in the forked job process; never returns."""
     code = 0
     try:
@@ -241,8 +258,11 @@ def _child(req: dict[str, Any], config: dict[str, Any], status: dict[str, Any], 
         os.environ.clear()
         os.environ.update(env)
         sys.argv = ["candidate"]
-        if status["landlock"]["enforced"]:
-            _isolation.restrict_writes([jobdir], ["/dev/null"])
+        if status["landlock"]["enforced"]:  # the job's own layer: the zygote prepared the common part
+            if rules is None:
+                rules = _prepare_rules(config, status)
+            rules.allow(writable_dirs=[jobdir], writable_files=["/dev/null"], readable=req.get("reads", []))
+            rules.enforce()
         try:  # the capabilities a user namespace grants are not for the job
             _isolation.drop_capabilities()
         except OSError:
@@ -274,8 +294,18 @@ class _Zygote:
         self.req_fd = req_fd
         self.resp_fd = resp_fd
         self.is_init = status["pid_namespace"]["enforced"]
+        self.next_rules: _isolation.Ruleset | None = None
+
+    def _prepare(self) -> None:
+        """Fill the next job's Landlock ruleset while idle, so the job only adds its own paths."""
+        if self.next_rules is None and self.status["landlock"]["enforced"]:
+            try:
+                self.next_rules = _prepare_rules(self.config, self.status)
+            except OSError:
+                self.next_rules = None  # the job prepares its own (and fails closed if it cannot)
 
     def serve(self) -> None:
+        self._prepare()
         write_frame(self.resp_fd, json.dumps({"hello": self.status}).encode())
         while True:
             frame = read_frame(self.req_fd)
@@ -287,6 +317,7 @@ class _Zygote:
             except Exception as exc:  # a worker bug: report, keep serving
                 reply = {"ok": False, "error_type": "SandboxError", "error_message": repr(exc)}
             write_frame(self.resp_fd, json.dumps(reply).encode())
+            self._prepare()
 
     def run(self, req: dict[str, Any]) -> dict[str, Any]:
         limits = req["limits"]
@@ -307,10 +338,14 @@ class _Zygote:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         start = time.monotonic()
+        rules, self.next_rules = self.next_rules, None
         pid = os.fork()
         if pid == 0:
             fds = {"stdin": stdin_fd, "out": out_w, "err": err_w, "result": res_w}
-            _child(req, self.config, self.status, jobdir, fds, [self.req_fd, self.resp_fd, res_r, out_r, err_r])
+            _child(req, self.config, self.status, jobdir, fds, [self.req_fd, self.resp_fd, res_r, out_r, err_r],
+                   rules)
+        if rules is not None:
+            rules.close()
         for fd in (stdin_fd, res_w, out_w, err_w):
             os.close(fd)
         try:

@@ -554,6 +554,31 @@ def cmd_library(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from .doctor import diagnose, rows
+
+    report = diagnose()
+    checks = rows(report)
+
+    def human() -> None:
+        table = Table(title=f"sandbox protections on this machine (Linux {report['kernel']}, "
+                            f"{'root' if report['running_as_root'] else 'uid ' + str(os.geteuid())})")
+        table.add_column("protection")
+        table.add_column("active")
+        table.add_column("how, or why not")
+        for what, active, how in checks:
+            table.add_row(what, "yes" if active else "[red]NO[/red]", how)
+        out.print(table)
+        missing = [what for what, active, _ in checks if not active]
+        out.print("Every protection is active." if not missing else
+                  f"{len(missing)} protection(s) missing: see docs/SANDBOX.md, section Degradation.")
+
+    _emit(args, {**report, "checks": [{"protection": w, "active": a, "how": h} for w, a, h in checks]}, human)
+    return 0
+
+
 # ---- parser ------------------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -573,6 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     add("init", cmd_init, "create a library and add the built-in skills")
+    add("doctor", cmd_doctor, "show which sandbox protections are active on this machine")
     sp = add("new", cmd_new, "scaffold an executable skill folder")
     sp.add_argument("name")
     sp.add_argument("--from", dest="from_file", metavar="FILE.py",

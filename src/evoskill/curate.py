@@ -140,7 +140,7 @@ def _outputs_in_sandbox(skill: Skill, library: LibraryStore, sandbox: Sandbox,
         install_dependencies(dest, library)
         script = dest / "scripts" / f"{py_name(skill.name)}.py"
         res = sandbox.run_code(_OUTPUTS, "__evoskill_outputs__", [str(script), py_name(skill.name),
-                                                                  [list(i) for i in inputs]])
+                                                                  [list(i) for i in inputs]], reads=[root])
         return [str(v) for v in res.value] if res.ok and isinstance(res.value, list) else None
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from . import policy
@@ -68,7 +69,9 @@ class Learner:
 
             return check_program(self.sandbox, sol.source, len(sol.arg_types), to_spec(self.components()),
                                  examples, judge=judge)
-        return self.verifier.check(sol.python, sol.entry, examples, judge=judge)
+        skills_dir = getattr(self.library, "skills_dir", None)
+        reads = [Path(skills_dir) / name for name in sol.uses] if skills_dir else []
+        return self.verifier.check(sol.python, sol.entry, examples, judge=judge, reads=reads)
 
     def confirm(self, attempt: Attempt, task: Task) -> Attempt:
         """The one door from a proposer to the metrics and the library: a "solved" counts only once the host

@@ -325,7 +325,8 @@ class _Tools:
         if ep is None:
             raise ToolError(f"{name} has no script (an instruction-only skill): read skill://{name}/SKILL.md")
         _check_args(name, skill.manifest.metadata.get("evoskill-signature"), args)
-        res = self.sandbox.run_file(ep[0], ep[1], args)
+        # the job reads this skill's own folder only (the skills it calls travel inside it), not the library
+        res = self.sandbox.run_file(ep[0], ep[1], args, reads=[skill.path])
         self.library.record_use(name, res.ok)
         error = None if res.ok else _one_line(f"{res.error_type}: {res.error_message}")
         return RunOutput(ok=res.ok, value=res.value if res.ok else None, stdout=res.stdout, stderr=res.stderr,

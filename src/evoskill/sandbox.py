@@ -98,6 +98,46 @@ def _module_paths() -> list[str]:
     return paths
 
 
+# What every job may read besides the Python installation, its own scratch directory and the paths its
+# caller grants: shared libraries and executables, time zone and locale data, and harmless devices.
+SYSTEM_READS = (
+    "/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/lib32", "/usr/local/lib",
+    "/usr/bin", "/bin", "/usr/local/bin",
+    "/etc/ld.so.cache", "/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/usr/lib/locale",
+    "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+)
+
+
+def _homes() -> set[str]:
+    homes = {os.path.realpath(os.path.expanduser("~"))}
+    try:
+        import pwd
+
+        homes.add(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
+    except (ImportError, KeyError):
+        pass
+    return homes
+
+
+def python_reads() -> list[str]:
+    """The Python installation a job imports from: the interpreter, its prefixes and the parent's import path.
+
+    An import-path entry that is ``/`` or contains a home folder (``python -m`` run from ``~`` puts ``~`` on
+    the path) is left out: granting it would grant the home folder.
+    """
+    homes = _homes()
+    wanted = [*_module_paths(), sys.prefix, sys.base_prefix, sys.exec_prefix,
+              os.path.dirname(os.path.realpath(sys.executable))]
+    keep: list[str] = []
+    for path in wanted:
+        real = os.path.realpath(path)
+        if real == "/" or any(h == real or h.startswith(real.rstrip("/") + "/") for h in homes):
+            continue
+        if real not in keep:
+            keep.append(real)
+    return keep
+
+
 class _WorkerLost(Exception):
     pass
 
@@ -115,6 +155,7 @@ class _Worker:
         config = {"scratch": self.scratch, "paths": paths, "env": _clean_env(),
                   "preload": ["json", "traceback"], "drop_uid": NOBODY if self.drop_uid else 0,
                   "disable": [f for f in os.environ.get("EVOSKILL_SANDBOX_DISABLE", "").split(",") if f],
+                  "reads": python_reads() + list(SYSTEM_READS),
                   "expose": paths + [sys.prefix, sys.base_prefix, sys.exec_prefix,
                                      os.path.dirname(os.path.realpath(sys.executable)), *readable]}
         argv = [sys.executable, "-P", "-s", "-S", "-B", "-c", _BOOTSTRAP, json.dumps(config)]
@@ -246,9 +287,11 @@ class Sandbox:
         finally:
             self._slots.release()
 
-    def _submit(self, req: dict[str, Any], limits: Limits | None) -> RunResult:
+    def _submit(self, req: dict[str, Any], limits: Limits | None,
+                reads: Sequence[str | Path] | None = None) -> RunResult:
         lim = limits or self.limits
         req["limits"] = asdict(lim)
+        req["reads"] = self.readable if reads is None else [os.path.abspath(p) for p in reads]
         start = time.monotonic()
         worker = self._acquire()
         healthy = False
@@ -264,39 +307,53 @@ class Sandbox:
             self._release(worker, healthy)
         fields = {k: reply[k] for k in RunResult.__dataclass_fields__ if k in reply}
         fields.setdefault("ok", False)
+        if fields.get("error_type") == "PermissionError" and self.isolation()["filesystem_reads"]["enforced"]:
+            fields["error_message"] = (f"{fields.get('error_message')} (the sandbox lets a job read only the Python "
+                                       "installation, the folders it was given and its scratch directory: "
+                                       "see docs/SANDBOX.md)")
         return RunResult(**fields)
 
     # ------------------------------------------------------------------ API
+    # Every job may read the Python installation, the short list in SYSTEM_READS and its own scratch
+    # directory, plus ``reads`` when given, else the sandbox's ``readable`` folders; nothing else.
+
     def run_code(self, code: str, entry: str, args: Sequence[Any] = (),
-                 kwargs: Mapping[str, Any] | None = None, *, limits: Limits | None = None) -> RunResult:
+                 kwargs: Mapping[str, Any] | None = None, *, limits: Limits | None = None,
+                 reads: Sequence[str | Path] | None = None) -> RunResult:
         """Execute ``code`` as a fresh module and return ``entry(*args, **kwargs)`` (JSON values)."""
         return self._submit({"kind": "code", "code": code, "entry": entry, "args": list(args),
-                             "kwargs": dict(kwargs or {})}, limits)
+                             "kwargs": dict(kwargs or {})}, limits, reads)
 
     def run_file(self, path: str | Path, entry: str, args: Sequence[Any] = (),
-                 kwargs: Mapping[str, Any] | None = None, *, limits: Limits | None = None) -> RunResult:
-        """Import the .py file at ``path`` (its folder goes first on sys.path) and call ``entry``."""
+                 kwargs: Mapping[str, Any] | None = None, *, limits: Limits | None = None,
+                 reads: Sequence[str | Path] | None = None) -> RunResult:
+        """Import the .py file at ``path`` (its folder goes first on sys.path) and call ``entry``.
+
+        Without ``reads`` the job may read the file's own folder and the sandbox's ``readable`` ones."""
         path = Path(path).resolve()
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             return RunResult(ok=False, error_type=type(exc).__name__, error_message=str(exc))
+        if reads is None:
+            reads = [*self.readable, str(path.parent)]
         return self._submit({"kind": "file", "path": str(path), "source": source, "entry": entry,
-                             "args": list(args), "kwargs": dict(kwargs or {})}, limits)
+                             "args": list(args), "kwargs": dict(kwargs or {})}, limits, reads)
 
     def call(self, target: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None, *,
-             limits: Limits | None = None) -> RunResult:
+             limits: Limits | None = None, reads: Sequence[str | Path] | None = None) -> RunResult:
         """Call trusted code ``"package.module:function"`` inside the sandbox."""
         if ":" not in target:
             raise SandboxError(f"call target {target!r} is not 'module:function'")
         return self._submit({"kind": "call", "target": target, "args": list(args),
-                             "kwargs": dict(kwargs or {})}, limits)
+                             "kwargs": dict(kwargs or {})}, limits, reads)
 
-    def run_command(self, argv: Sequence[str], *, stdin: str = "", limits: Limits | None = None) -> RunResult:
+    def run_command(self, argv: Sequence[str], *, stdin: str = "", limits: Limits | None = None,
+                    reads: Sequence[str | Path] | None = None) -> RunResult:
         """Run ``argv`` as a fresh sandboxed process; ``ok`` is exit status 0, ``value`` is None."""
         if not argv:
             raise SandboxError("run_command needs a non-empty argv")
-        return self._submit({"kind": "command", "argv": [str(a) for a in argv], "stdin": stdin}, limits)
+        return self._submit({"kind": "command", "argv": [str(a) for a in argv], "stdin": stdin}, limits, reads)
 
     def isolation(self) -> dict[str, Any]:
         """What isolation is in force on this machine, with a reason for anything that is not."""
@@ -323,6 +380,9 @@ class Sandbox:
                         "reason": netns.get("reason")},
             "filesystem_writes": {"enforced": bool(landlock.get("enforced")), "method": "landlock",
                                   "abi": landlock.get("abi"), "reason": landlock.get("reason")},
+            "filesystem_reads": {"enforced": bool(landlock.get("enforced") and landlock.get("reads_restricted")),
+                                 "method": "landlock",
+                                 "reason": landlock.get("reason") or landlock.get("reads_reason")},
             "landlock_tcp_denied": bool(landlock.get("tcp_denied")),
             "landlock_scoped_signals": bool(landlock.get("scoped")),
             "pid_namespace": pidns,

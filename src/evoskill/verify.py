@@ -105,27 +105,37 @@ class Verifier:
         self.sandbox = sandbox
         self.limits = limits or Limits(cpu_seconds=5, wall_seconds=10, memory_mb=512)
 
-    def check(self, code: str, entry: str, examples: Sequence[Example], judge: str | None = None) -> Verdict:
+    def check(self, code: str, entry: str, examples: Sequence[Example], judge: str | None = None,
+              reads: Sequence[str | Path] = ()) -> Verdict:
         """Run ``entry`` from ``code`` on every example; pass only if every output matches (exactly, or within
-        the example's tolerance) and, with ``judge`` (a task's ``check`` source), the checker accepts it."""
-        return self._run(code + _HARNESS, entry, examples, judge)
+        the example's tolerance) and, with ``judge`` (a task's ``check`` source), the checker accepts it.
+        ``reads``: folders the code may read (the library skills it calls); nothing else beyond Python."""
+        return self._run(code + _HARNESS, entry, examples, judge, reads)
 
     def check_file(self, path: str | Path, entry: str, examples: Sequence[Example],
-                   function_args: Sequence[int] = (), judge: str | None = None) -> Verdict:
+                   function_args: Sequence[int] = (), judge: str | None = None,
+                   reads: Sequence[str | Path] | None = None) -> Verdict:
         """Like :meth:`check` for a script on disk (a skill's entry point, importing its siblings).
 
         ``function_args``: positions of function-typed parameters, whose example values are lambdas
         written as programs (``"(lambda (a) (int-add a 1))"``) and are compiled before the call.
+        ``reads``: what the job may read; by default the folder that holds the skill's folder (a staging
+        root, where the skills it calls were copied beside it).
         """
-        loader = _FILE_LOADER.format(path=str(Path(path).resolve()))
+        path = Path(path).resolve()
+        if reads is None:
+            reads = [path.parents[2] if path.parent.name == "scripts" else path.parent]
+        loader = _FILE_LOADER.format(path=str(path))
         if function_args:
             loader += _LAMBDA_WRAPPER.format(entry=entry, positions=sorted(function_args))
             entry = "__evoskill_with_lambdas__"
-        return self._run(loader + _HARNESS, entry, examples, judge)
+        return self._run(loader + _HARNESS, entry, examples, judge, reads)
 
-    def _run(self, code: str, entry: str, examples: Sequence[Example], judge: str | None = None) -> Verdict:
+    def _run(self, code: str, entry: str, examples: Sequence[Example], judge: str | None = None,
+             reads: Sequence[str | Path] = ()) -> Verdict:
         inputs = [list(e.inputs) for e in examples]
-        result = self.sandbox.run_code(code, "__evoskill_run_all__", [entry, inputs], limits=self.limits)
+        result = self.sandbox.run_code(code, "__evoskill_run_all__", [entry, inputs], limits=self.limits,
+                                       reads=reads)
         return apply_judge(self.sandbox, _compare(result, examples), examples, judge, self.limits)
 
 
@@ -151,8 +161,10 @@ def check_program(sandbox: Sandbox, source: str, arity: int, spec: list[dict[str
     if not examples:
         return Verdict(True, 0)
     lim = limits or Limits(cpu_seconds=10, wall_seconds=20, memory_mb=1024)
+    from .lang.components import script_folders
+
     result = sandbox.call("evoskill.verify:run_program", [spec, source, arity, [list(e.inputs) for e in examples]],
-                          limits=lim)
+                          limits=lim, reads=script_folders(spec))
     return apply_judge(sandbox, _compare(result, examples), examples, judge, lim)
 
 
@@ -179,7 +191,7 @@ def apply_judge(sandbox: Sandbox, verdict: Verdict, examples: Sequence[Example],
     pairs = [(list(ex.inputs), out) for ex, out in zip(examples, verdict.outputs, strict=True)
              if out is not _NO_VALUE]
     idx = [i for i, out in enumerate(verdict.outputs) if out is not _NO_VALUE]
-    result = sandbox.run_code(judge + _JUDGE, "__evoskill_judge__", [pairs], limits=limits)
+    result = sandbox.run_code(judge + _JUDGE, "__evoskill_judge__", [pairs], limits=limits, reads=())
     if not result.ok or not isinstance(result.value, list) or len(result.value) != len(pairs):
         return Verdict(False, verdict.total, verdict.failures, error_type=f"checker {result.error_type or 'error'}",
                        error_message=result.error_message or "the check function did not answer for every output",
@@ -269,8 +281,9 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
                 if not examples:
                     row.update(skipped=True, detail="tests/examples.json is empty")
                 else:
+                    # a library skill's tests read its own folder only (the skills it calls travel inside it)
                     verdict = verifier.check_file(ep[0], ep[1], examples, function_args=_function_args(skill),
-                                                  judge=load_judge(skill.path))
+                                                  judge=load_judge(skill.path), reads=[skill.path])
                     row.update(passed=verdict.passed, detail=verdict.describe(limit=3))
         results.append(row)
     return results

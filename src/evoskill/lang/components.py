@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .primitives import FUNCTIONS, PRIMITIVES, parse_signature
@@ -229,6 +230,18 @@ def to_spec(components: Iterable[Component]) -> list[dict[str, Any]]:
             d["script"] = c.script
         out.append(d)
     return out
+
+
+def script_folders(spec: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The skill folders whose scripts the components in ``spec`` load: what a sandboxed job over them reads."""
+    folders = []
+    for d in spec:
+        if d.get("script"):
+            script = Path(str(d["script"]).rpartition(":")[0])
+            folder = script.parents[1] if script.parent.name == "scripts" else script.parent
+            if str(folder) not in folders:
+                folders.append(str(folder))
+    return folders
 
 
 def from_spec(spec: Iterable[Mapping[str, Any]]) -> list[Component]:

@@ -349,7 +349,8 @@ class LLMProposer:
         inputs = [list(ex.inputs) for ex in examples]
         try:
             rr = self.sandbox.call("evoskill.synth.llm:probe_job", [jobs, inputs],
-                                   limits=Limits(cpu_seconds=10, wall_seconds=20, memory_mb=1024))
+                                   limits=Limits(cpu_seconds=10, wall_seconds=20, memory_mb=1024),
+                                   reads=sorted({str(Path(str(job[0])).parents[1]) for job in jobs}))
         except EvoskillError as exc:
             log.append({"event": "probe-failed", "error": str(exc)})
             return {}
@@ -500,10 +501,12 @@ class LLMProposer:
                 else:
                     try:
                         remaining = deadline - time.monotonic()
-                        verdict = _verifier(self.sandbox, remaining).check(module, entry, shown)
+                        reads = [Path(skills_dir) / c for c in calls_made] if skills_dir else []
+                        verdict = _verifier(self.sandbox, remaining).check(module, entry, shown, reads=reads)
                         held = None
                         if verdict.passed and hidden:
-                            held = _verifier(self.sandbox, deadline - time.monotonic()).check(module, entry, hidden)
+                            held = _verifier(self.sandbox, deadline - time.monotonic()).check(module, entry, hidden,
+                                                                                             reads=reads)
                     except EvoskillError as exc:
                         log.append(_record(reply, **fields, event="sandbox-error", error=str(exc)))
                         break

@@ -1,0 +1,7 @@
+"""``python -m evoskill``: the command line."""
+
+import sys
+
+from evoskill.cli import main
+
+sys.exit(main())
