@@ -498,7 +498,8 @@ class _Tools:
             failures.append(f"name {name!r} is not a valid skill name: use 1-64 lowercase letters, digits and "
                             "single hyphens, e.g. 'shout-text'")
         if not distill.valid_description(description):
-            failures.append("description must be non-empty, at most 900 characters, without '<' or '>'")
+            failures.append(f"description must be non-empty, at most {distill.DESCRIPTION_BUDGET} characters, "
+                            "without '<' or '>'")
         if len(examples) < MIN_EXAMPLES:
             failures.append(f"give at least {MIN_EXAMPLES} examples (got {len(examples)})")
         exs = [Example(tuple(e.inputs), e.output) for e in examples]
