@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .library import Event, SearchHit, SkillRecord, Stats
     from .skill import Skill
 
+__all__ = ["LibraryStore"]
+
 
 @runtime_checkable
 class LibraryStore(Protocol):
