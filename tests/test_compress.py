@@ -21,13 +21,14 @@ from evoskill.compress import (
     parse_signature,
     to_stitch,
 )
-from evoskill.distill import distill, load_examples, verify_copy
+from evoskill.distill import distill, verify_copy
 from evoskill.lang.primitives import FUNCTIONS
 from evoskill.lang.program import ops, parse, to_sexpr
 from evoskill.library import Library
 from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
 from evoskill.tasks import Example, Task
+from evoskill.verify import load_examples
 
 CORE = Path(evoskill.__file__).parent / "core" / "skills"
 SIGS = {"text-concat": (("str", "str"), "str"), "text-upper": (("str",), "str"),

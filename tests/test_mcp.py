@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import os
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -17,10 +20,13 @@ from fastmcp import Client, FastMCP  # noqa: E402
 from fastmcp.client.messages import MessageHandler  # noqa: E402
 from fastmcp.client.transports import StdioTransport  # noqa: E402
 from fastmcp.skills import SkillsClientExtension  # noqa: E402
+from mcp.client.subscriptions import ResourcesListChanged, listen  # noqa: E402
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS  # noqa: E402
 
 from evoskill.library import Library  # noqa: E402
 from evoskill.mcp_server import build_server  # noqa: E402
 from evoskill.sandbox import Sandbox  # noqa: E402
+from evoskill.scaffold import new_skill  # noqa: E402
 from evoskill.session import install_core  # noqa: E402
 
 T = TypeVar("T")
@@ -224,12 +230,20 @@ def test_search_history_and_solve(server: FastMCP, library: Library) -> None:
 
 # ---- a real stdio subprocess -----------------------------------------------------------------------------
 
+def evoskill_argv(*args: str) -> list[str]:
+    """``evoskill ARGS`` as an argv for this interpreter (the code under test, not an installed copy)."""
+    return [sys.executable, "-m", "evoskill.cli", *args]
+
+
+def stdio_transport(library: Library, *extra: str) -> StdioTransport:
+    """A real ``evoskill mcp`` subprocess; the environment is passed on so it runs the same code."""
+    argv = evoskill_argv("mcp", "--library", str(library.root), *extra)
+    return StdioTransport(argv[0], argv[1:], env=dict(os.environ))
+
+
 @pytest.mark.slow
 def test_stdio_subprocess(library: Library) -> None:
-    exe = Path(sys.executable).parent / "evoskill"
-    argv = ["mcp", "--library", str(library.root)]
-    transport = (StdioTransport(str(exe), argv) if exe.exists()
-                 else StdioTransport(sys.executable, ["-m", "evoskill.cli", *argv]))
+    transport = stdio_transport(library)
     good = {"name": "shout-twice", "description": "Shout a text twice.", "examples": [
         {"inputs": ["a"], "output": "A!A!"}, {"inputs": ["bc"], "output": "BC!BC!"}],
         "code": "def twice(s):\n    return (s.upper() + '!') * 2\n"}
@@ -252,3 +266,60 @@ def test_stdio_subprocess(library: Library) -> None:
     assert refused.structured_content["accepted"] is False and refused.structured_content["failures"]
     assert again.structured_content["value"] == "X!X!"
     assert (library.skills_dir / "shout-twice").is_dir() and not (library.skills_dir / "shout-thrice").exists()
+
+
+@pytest.mark.slow
+def test_stdio_clients_hear_changes_made_by_other_processes(library: Library, tmp_path: Path) -> None:
+    """`evoskill add` and `evoskill archive` in other processes reach connected clients as list_changed:
+    a 2026-07-28 client on its subscriptions/listen stream, a handshake-era client spontaneously."""
+    src = tmp_path / "words.py"
+    src.write_text("def reverse_words(text: str) -> str:\n"
+                   "    \"\"\"Reverse the order of the words of a text.\"\"\"\n"
+                   "    return ' '.join(reversed(text.split()))\n")
+    folder = new_skill("reverse-words", tmp_path, source_file=src)
+    (folder / "tests").mkdir(exist_ok=True)
+    (folder / "tests" / "examples.json").write_text(json.dumps(
+        [{"inputs": ["a b c"], "output": "c b a"}, {"inputs": ["hello world"], "output": "world hello"}]))
+
+    def evoskill(*args: str) -> None:
+        done = subprocess.run(evoskill_argv(*args, "--library", str(library.root)), capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    uri = "skill://reverse-words/SKILL.md"
+
+    async def modern(c: Client) -> tuple[bool, bool, Any]:
+        before = {s.uri for s in await c.list_skills()}
+        async with listen(c.session, resources_list_changed=True) as sub:
+            await asyncio.to_thread(evoskill, "add", str(folder))
+            event = await asyncio.wait_for(anext(aiter(sub)), 30)
+        after = {s.uri for s in await c.list_skills()}
+        ran = await c.call_tool("run_skill", {"name": "reverse-words", "args": ["x y"]})
+        return uri in before, uri in after, (event, ran)
+
+    seen = Seen()
+
+    async def legacy(c: Client) -> tuple[bool, bool, int]:
+        before = {str(r.uri) for r in await c.list_resources()}
+        await asyncio.to_thread(evoskill, "archive", "reverse-words")
+        for _ in range(300):
+            if seen.changed:
+                break
+            await asyncio.sleep(0.1)
+        after = {str(r.uri) for r in await c.list_resources()}
+        return uri in before, uri in after, c.protocol_version
+
+    listed_before, listed_after, (event, ran) = run(stdio_transport(library, "--watch-interval", "0.2"), modern)
+    assert (listed_before, listed_after) == (False, True)
+    assert isinstance(event, ResourcesListChanged)
+    assert ran.structured_content["value"] == "y x"
+
+    async def legacy_main() -> tuple[bool, bool, int]:
+        async with Client(stdio_transport(library, "--watch-interval", "0.2"), mode="legacy",
+                          message_handler=seen) as client:
+            return await legacy(client)
+
+    was_listed, still_listed, version = asyncio.run(legacy_main())
+    assert version not in MODERN_PROTOCOL_VERSIONS
+    assert seen.changed >= 1
+    assert (was_listed, still_listed) == (True, False)

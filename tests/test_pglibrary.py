@@ -225,6 +225,39 @@ def test_rejected_add_leaves_store_unchanged(store: LibraryStore, tmp_path: Path
 
 
 # --------------------------------------------------------------------------------- PostgreSQL only
+def test_listing_digest_changes_with_the_listing_only(store: LibraryStore, tmp_path: Path) -> None:
+    """What `evoskill mcp` polls: another process's add, archive, restore or trust change moves it; a use does not."""
+    if isinstance(store, Library):
+        other: Any = Library(store.root)
+    else:
+        from evoskill.pglibrary import PostgresLibrary
+
+        other = PostgresLibrary(store.dsn, cache_dir=tmp_path / "other")  # type: ignore[attr-defined]
+    try:
+        seen = [store.listing_digest()]
+
+        def moved() -> bool:
+            seen.append(store.listing_digest())
+            return seen[-1] != seen[-2]
+
+        src = make_skill(tmp_path / "src", "gamma")
+        other.add(src)
+        assert moved()
+        other.record_use("gamma", True)
+        assert not moved()
+        (src / "extra.md").write_text("more")
+        other.add(src)
+        assert moved()
+        other.archive("gamma", "old")
+        assert moved()
+        other.restore("gamma")
+        assert moved() and seen[-1] == seen[-3]  # the same listing, the same digest
+        other.set_trust("gamma", "verified", "checked by hand")
+        assert moved()
+    finally:
+        other.close()
+
+
 def test_two_clients_share_one_database(pg: ThrowawayPostgres, tmp_path: Path) -> None:
     from evoskill.pglibrary import PostgresLibrary
 

@@ -501,7 +501,8 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         from .errors import MissingBackend
 
         raise MissingBackend("`evoskill mcp` needs fastmcp", extra="mcp") from None
-    serve(args.library, args.transport, port=args.port, proposer=args.proposer, model=args.model)
+    serve(args.library, args.transport, port=args.port, proposer=args.proposer, model=args.model,
+          watch_interval=args.watch_interval)
     return 0
 
 
@@ -701,6 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--proposer", choices=proposer_names(), default="search",
                     help="what solve_task uses")
     sp.add_argument("--model", default=None, help="provider:model for --proposer llm|hybrid")
+    sp.add_argument("--watch-interval", type=float, default=1.0, metavar="SECONDS",
+                    help="how often to look for library changes made by other processes (to notify clients)")
 
     sp = add("scan", cmd_scan, "scan a skill for injection, exfiltration, hidden text and other threats (nothing is run)")
     sp.add_argument("target", metavar="PATH|NAME", help="a skill folder or file, or the name of a library skill")

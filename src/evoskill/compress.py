@@ -48,6 +48,7 @@ from .lang.program import (
 from .sandbox import Sandbox
 from .store import LibraryStore
 from .tasks import TYPES, Example, type_of
+from .verify import load_examples
 
 Signature = tuple[tuple[str, ...], str]
 
@@ -438,7 +439,7 @@ def corpus_of(library: LibraryStore) -> tuple[list[CorpusItem], dict[str, Signat
         except EvoskillError:
             continue
         if meta.get("evoskill-kind") == "solution":
-            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), tuple(dist.load_examples(skill.path)),
+            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), tuple(load_examples(skill.path)),
                                      sig[0], sig[1]))
     return corpus, sigs, programs
 

@@ -26,7 +26,6 @@ from typing import Any
 from .distill import (
     check_staged,
     learned_names,
-    load_examples,
     next_version,
     open_up,
     staging_root,
@@ -40,6 +39,7 @@ from .lang.program import Call, Expr, Lambda, ops, parse, py_name, size
 from .sandbox import Sandbox
 from .skill import Skill, content_hash, with_metadata
 from .store import LibraryStore
+from .verify import load_examples
 
 #: generic probe values per type, added to the inputs found in the skills' own tests
 GENERIC: dict[str, list[Any]] = {

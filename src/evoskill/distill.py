@@ -32,6 +32,7 @@ from .library import SkillRecord
 from .proposer import Solution
 from .sandbox import Sandbox
 from .skill import (
+    MAX_DESCRIPTION,
     MAX_NAME,
     NAME_RE,
     SkillManifest,
@@ -43,9 +44,13 @@ from .skill import (
 )
 from .store import LibraryStore
 from .tasks import Example, Task
-from .verify import Verifier
+from .verify import Verifier, load_examples
 
-MAX_DESCRIPTION = 900
+# Validation uses the spec's limit (skill.MAX_DESCRIPTION, 1024). What evoskill writes, and what it accepts
+# from a model or an MCP client, is held to less: a description is shown in full in every agent's skill
+# catalogue, in every session, so it should stay short, and the margin keeps a later edit under the hard limit.
+DESCRIPTION_BUDGET = 900
+assert DESCRIPTION_BUDGET <= MAX_DESCRIPTION
 
 
 @dataclass
@@ -99,7 +104,7 @@ def valid_name(name: str | None) -> bool:
 
 
 def valid_description(text: str | None) -> bool:
-    if not text or not text.strip() or len(text) > MAX_DESCRIPTION:
+    if not text or not text.strip() or len(text) > DESCRIPTION_BUDGET:
         return False
     return not validate_manifest(SkillManifest(name="x", description=text), check_name=False)
 
@@ -129,7 +134,7 @@ def describe(task_name: str, task_description: str, arg_types: Sequence[str], re
         parts.append(what)
     parts.append(f"Use when a value must be transformed like this ({task_name}).")
     text = " ".join(parts).replace("<", "").replace(">", "")
-    return text if len(text) <= MAX_DESCRIPTION else text[:MAX_DESCRIPTION - 3] + "..."
+    return text if len(text) <= DESCRIPTION_BUDGET else text[:DESCRIPTION_BUDGET - 3] + "..."
 
 
 def body_text(name: str, description: str, signature: str, program: str | None,
@@ -229,12 +234,6 @@ def reference_problems(folder: Path) -> list[str]:
         if run.returncode != 0:
             problems.append(f"skills-ref: {(run.stdout + run.stderr).strip()}")
     return problems
-
-
-def load_examples(folder: Path) -> list[Example]:
-    """The examples in a skill folder's ``tests/examples.json`` (none when it has no such file)."""
-    path = folder / "tests" / "examples.json"
-    return verify.load_examples(path) if path.is_file() else []
 
 
 def verify_in_place(folder: Path, sandbox: Sandbox, examples: Sequence[Example] | None = None) -> str:
@@ -395,7 +394,7 @@ def program_description(expr: Expr, arg_types: Sequence[str], return_type: str, 
     takes = " and ".join(_KIND_WORDS.get(t, t) for t in arg_types) or "nothing"
     parts.append(f"Use it when {takes} must become {_KIND_WORDS.get(return_type, return_type)} this way.")
     text = " ".join(parts).replace("<", "").replace(">", "")
-    if len(text) > MAX_DESCRIPTION:
+    if len(text) > DESCRIPTION_BUDGET:
         text = " ".join(parts[-1:])
     return text
 

@@ -21,6 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = [
+    "EvoskillError", "InvalidSkill", "InvalidTaskFile", "LibraryError", "MissingBackend", "MissingKey",
+    "ModelError", "ParseError", "SandboxError", "SkillNotFound", "UserError",
+]
+
 
 class EvoskillError(Exception):
     """Base of every error evoskill raises on purpose."""

@@ -30,9 +30,12 @@ from typing import Any
 
 from . import policy
 from .errors import UserError
+from .files import atomic_write
 from .library import SkillRecord, file_digests
 from .skill import content_hash
 from .store import LibraryStore
+
+__all__ = ["ExportReport", "MANIFEST", "TARGETS", "export", "select", "target_dir"]
 
 MANIFEST = ".evoskill-export.json"
 TARGETS = {"claude": ".claude/skills", "codex": ".agents/skills", "agents": ".agents/skills"}
@@ -93,10 +96,8 @@ def _read_manifest(dest: Path) -> dict[str, dict[str, Any]]:
 
 
 def _write_manifest(dest: Path, entries: dict[str, dict[str, Any]]) -> None:
-    tmp = dest / f"{MANIFEST}.{uuid.uuid4().hex}"
-    tmp.write_text(json.dumps({"written_by": "evoskill export", "skills": entries}, indent=1, sort_keys=True)
-                   + "\n", "utf-8")
-    os.replace(tmp, dest / MANIFEST)
+    atomic_write(dest / MANIFEST, (json.dumps({"written_by": "evoskill export", "skills": entries}, indent=1,
+                                              sort_keys=True) + "\n").encode("utf-8"))
 
 
 def export(library: LibraryStore, records: Sequence[SkillRecord], dest: Path, *, force: bool = False) -> ExportReport:

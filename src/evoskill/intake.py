@@ -32,6 +32,10 @@ from .sandbox import Sandbox
 from .skill import Skill
 from .store import LibraryStore
 
+__all__ = [
+    "Added", "Imported", "add_skill", "import_skills", "is_git_source", "promote_if_passing", "skill_folders",
+]
+
 
 @dataclass
 class Added:

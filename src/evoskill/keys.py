@@ -7,14 +7,13 @@ object ``{provider: key}`` written atomically with mode 0600. ``evoskill keys se
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from .errors import MissingKey, UserError
+from .files import atomic_write
 
 _PROVIDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -54,18 +53,7 @@ def _load() -> dict[str, str]:
 def _save(keys: dict[str, str]) -> None:
     path = keys_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".keys-", suffix=".json", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(keys, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, json.dumps(keys, indent=2, sort_keys=True).encode("utf-8"), mode=0o600)
 
 
 def set_key(provider: str, key: str) -> Path:

@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from . import policy
-from .lang.components import Component, components_from_skills, to_spec
+from .lang.components import LEARNED_KINDS, Component, components_from_skills, to_spec
 from .proposer import Attempt, Solution
 from .sandbox import Sandbox
 from .store import LibraryStore
 from .tasks import Example, Task
 from .verify import Verdict, Verifier
-
-LEARNED_KINDS = ("solution", "abstraction")
 
 
 class Learner:

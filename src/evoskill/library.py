@@ -814,6 +814,13 @@ class Library:
         return [Event(name, k, v, float(ts), r) for k, v, ts, r in rows]
 
     @_synchronized
+    def listing_digest(self) -> str:
+        """sha256 of (name, version, hash, trust, archived) of every skill, from the shared index."""
+        rows = self._db().execute("SELECT s.name, s.version, v.hash, v.trust, s.archived FROM skills s JOIN versions v "
+                                  "ON v.name=s.name AND v.version=s.version ORDER BY s.name").fetchall()
+        return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+
+    @_synchronized
     def stats(self, name: str) -> Stats:
         """Use counts of ``name``."""
         self._require(name)

@@ -5,26 +5,39 @@ Resources: every file of every active skill as ``skill://<name>/<path>``, with t
 not valid skills are skipped, never fatal. Tools: ``search_skills``, ``run_skill`` (in one sandbox kept for
 the server's life), ``solve_task`` (never saves), ``submit_skill`` (verified in the sandbox before it is
 stored) and ``skill_history``. Bad requests come back as MCP tool errors with a one-line message.
+
+List changes: a :class:`LibraryWatcher` polls the library's ``listing_digest`` (one index query) and the policy
+file every ``watch_interval`` seconds while a client can hear it, so a skill added, archived or re-trusted by any
+process (``evoskill add``, an ``evolve`` run, another agent on the same PostgreSQL library) reaches clients as
+``notifications/resources/list_changed``: on ``subscriptions/listen`` streams (protocol 2026-07-28; the server
+serves that method, so it advertises ``listChanged``) and spontaneously on handshake-era (2025-11-25 and earlier)
+connections. The Skills extension has no notification of its own; its clients refetch ``skills/list`` on this one.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
 import json
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Hashable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import Middleware, MiddlewareContext
 from fastmcp.skills import Skill as MCPSkillFolder
 from fastmcp.skills.provider import SkillsDirectoryProvider
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourcesListChanged, ServerEvent
 from mcp.types import ResourceListChangedNotification
+from mcp_types import SubscriptionsListenRequestParams
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
 from . import distill, policy
@@ -35,11 +48,12 @@ from .store import LibraryStore
 from .tasks import Example, task_from_dict
 from .verify import check_arguments
 
-__all__ = ["LibrarySkillsProvider", "build_server", "serve"]
+__all__ = ["LibrarySkillsProvider", "LibraryWatcher", "build_server", "serve"]
 
 log = logging.getLogger("evoskill.mcp")
 T = TypeVar("T")
 
+WATCH_INTERVAL = 1.0  # seconds between two looks at the library while a client listens
 MAX_CODE_BYTES = 256 * 1024
 MAX_EXAMPLES = 1000
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -114,6 +128,135 @@ def _stamp(folder: Path) -> tuple[Any, ...]:
             s = os.lstat(os.path.join(dirpath, name))
             parts.append((os.path.relpath(os.path.join(dirpath, name), folder), s.st_ino, s.st_size, s.st_mtime_ns))
     return tuple(parts)
+
+
+# ---- list changes ------------------------------------------------------------------------------------------
+
+class _CountingBus(InMemorySubscriptionBus):
+    """The SDK's in-process bus, counting open ``subscriptions/listen`` streams (no listener: no polling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listeners = 0
+
+    def subscribe(self, listener: Callable[[ServerEvent], None]) -> Callable[[], None]:
+        unsubscribe = super().subscribe(listener)
+        self.listeners += 1
+        done = False
+
+        def off() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.listeners -= 1
+                unsubscribe()
+        return off
+
+
+class LibraryWatcher:
+    """Notices library changes made by any process and tells the connected clients.
+
+    ``state()`` is one ``listing_digest`` query plus a stat of the policy file; it is compared every
+    ``interval`` seconds, and only while someone can be told (a listen stream is open or a handshake-era
+    client has connected). On a change the view under ``skills_dir`` is refreshed (a PostgreSQL library
+    materializes it on that read), then ``ResourcesListChanged`` goes to the listen streams and
+    ``notifications/resources/list_changed`` to each handshake-era connection.
+    """
+
+    def __init__(self, library: LibraryStore, interval: float = WATCH_INTERVAL) -> None:
+        self.library = library
+        self.interval = interval
+        self.bus = _CountingBus()
+        self._legacy: dict[int, Any] = {}  # handshake-era connections: key -> the last ServerSession seen on it
+        self._last: Hashable | None = None
+        self._check_lock = asyncio.Lock()
+        self.notified = 0
+
+    def state(self) -> Hashable:
+        """What a client's listing depends on (blocking)."""
+        policy_file = Path(self.library.root) / ".evoskill" / policy.FILE
+        try:
+            st = policy_file.stat()
+            stamp: tuple[int, ...] | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        return self.library.listing_digest(), stamp
+
+    def remember(self, session: Any) -> None:
+        """Keep a handshake-era session to notify spontaneously (modern ones hear on listen streams)."""
+        if getattr(session, "protocol_version", None) in MODERN_PROTOCOL_VERSIONS:
+            return
+        # ServerSession is built per request; its connection is the lasting part (used only as a key here).
+        self._legacy[id(getattr(session, "_connection", session))] = session
+
+    @property
+    def listening(self) -> bool:
+        return self.bus.listeners > 0 or bool(self._legacy)
+
+    async def check(self) -> bool:
+        """Compare the library with the last look; notify and return True when it changed."""
+        async with self._check_lock:
+            try:
+                now = await anyio.to_thread.run_sync(self.state)
+            except Exception as exc:  # a library briefly unreachable: try again next time
+                log.warning("cannot read the library's state: %s", exc)
+                return False
+            if self._last is None or now == self._last:  # the first look only sets the baseline
+                self._last = now
+                return False
+            self._last = now
+            try:
+                await anyio.to_thread.run_sync(lambda: self.library.skills_dir)  # PostgreSQL: refresh the view
+            except Exception as exc:
+                log.warning("cannot refresh the skills view: %s", exc)
+            await self.notify()
+            return True
+
+    async def notify(self) -> None:
+        """Tell every listen stream and every handshake-era connection that the resource list changed."""
+        self.notified += 1
+        await self.bus.publish(ResourcesListChanged())
+        for key, session in list(self._legacy.items()):
+            try:
+                await session.send_notification(ResourceListChangedNotification())
+            except Exception as exc:  # the client went away
+                log.debug("dropping a closed connection: %s", exc)
+                self._legacy.pop(key, None)
+
+    async def run(self) -> None:
+        """Take the first look, then poll until cancelled (idle while nobody listens: a change made meanwhile
+        is announced at the first look after someone listens again, so it is never lost)."""
+        await self.check()
+        while True:
+            await anyio.sleep(self.interval)
+            if self.listening:
+                await self.check()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Poll in a background task for the duration of the block (the server's lifespan)."""
+        # An asyncio task, not a task group: fastmcp may enter and leave the lifespan from different tasks.
+        task = asyncio.get_running_loop().create_task(self.run())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+class _RememberSessions(Middleware):
+    """Hands each request's session to the watcher (it keeps the handshake-era ones)."""
+
+    def __init__(self, watcher: LibraryWatcher) -> None:
+        self.watcher = watcher
+
+    async def on_request(self, context: MiddlewareContext[Any], call_next: Any) -> Any:
+        ctx = context.fastmcp_context
+        if ctx is not None:
+            with contextlib.suppress(RuntimeError):  # no session yet
+                self.watcher.remember(ctx.session)
+        return await call_next(context)
 
 
 # ---- tool results ------------------------------------------------------------------------------------------
@@ -356,7 +499,8 @@ class _Tools:
             failures.append(f"name {name!r} is not a valid skill name: use 1-64 lowercase letters, digits and "
                             "single hyphens, e.g. 'shout-text'")
         if not distill.valid_description(description):
-            failures.append("description must be non-empty, at most 900 characters, without '<' or '>'")
+            failures.append(f"description must be non-empty, at most {distill.DESCRIPTION_BUDGET} characters, "
+                            "without '<' or '>'")
         if len(examples) < MIN_EXAMPLES:
             failures.append(f"give at least {MIN_EXAMPLES} examples (got {len(examples)})")
         exs = [Example(tuple(e.inputs), e.output) for e in examples]
@@ -419,18 +563,38 @@ class _Tools:
 
 
 def build_server(library: LibraryStore, *, proposer: str = "search", model: str | None = None,
-                 sandbox: Sandbox | None = None) -> FastMCP:
-    """An MCP server for ``library``; ``sandbox`` (else a new one) runs every job for the server's life."""
+                 sandbox: Sandbox | None = None, watch_interval: float = WATCH_INTERVAL) -> FastMCP:
+    """An MCP server for ``library``; ``sandbox`` (else a new one) runs every job for the server's life.
+
+    While it runs, the library is looked at every ``watch_interval`` seconds (see :class:`LibraryWatcher`).
+    """
     from .session import load_model
 
     if proposer not in ("search", "llm", "hybrid"):
         raise UserError(f"unknown proposer {proposer!r}", fix="use search, llm or hybrid")
+    if not watch_interval > 0:
+        raise UserError(f"--watch-interval must be more than 0 seconds (got {watch_interval})",
+                        fix="use e.g. --watch-interval 1")
     loaded = load_model(proposer, model)
     sb = sandbox or Sandbox(workers=2, readable=[library.root])
     tools = _Tools(library, sb, proposer, loaded)
-    mcp = FastMCP("evoskill", instructions=(
+    watcher = LibraryWatcher(library, watch_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_server: FastMCP) -> AsyncIterator[dict[str, Any]]:
+        async with watcher.running():
+            yield {}
+
+    mcp = FastMCP("evoskill", lifespan=lifespan, instructions=(
         "A library of verified skills (Agent Skills folders) as skill:// resources. Search with "
-        "search_skills, call one with run_skill, find a program with solve_task, add one with submit_skill."))
+        "search_skills, call one with run_skill, find a program with solve_task, add one with submit_skill. "
+        "The resource list changes when skills are added or archived: listen for resources list_changed."))
+    mcp.add_middleware(_RememberSessions(watcher))
+    # fastmcp 4.2 does not serve subscriptions/listen itself; the SDK's handler on its low-level server does
+    # (and serving it is what makes the server advertise listChanged on 2026-07-28 connections).
+    mcp._mcp_server.add_request_handler("subscriptions/listen", SubscriptionsListenRequestParams,
+                                        ListenHandler(watcher.bus))
+
     def served() -> set[str]:  # the policy decides, per tier, what is served
         rules = policy.load(library.root)
         return {r.name for r in library.list() if rules.allows(r.trust, "serve")}
@@ -484,10 +648,11 @@ def build_server(library: LibraryStore, *, proposer: str = "search", model: str 
         origin = f"mcp:{_client_name(ctx)}"
         result = await _in_thread(lambda: tools.submit(name, description, code, examples, entry, origin))
         if result.accepted:
-            try:
+            try:  # on this request's stream (the caller may not listen), then to every listener
                 await ctx.send_notification(ResourceListChangedNotification())
             except Exception as exc:  # the skill is stored; a lost notification is not a failure
                 log.debug("list-changed notification not sent: %s", exc)
+            await watcher.check()
         return result
 
     @mcp.tool
@@ -499,13 +664,15 @@ def build_server(library: LibraryStore, *, proposer: str = "search", model: str 
 
 
 def serve(library_root: str | os.PathLike[str] | None, transport: Literal["stdio", "http"] = "stdio", *,
-          port: int = 8000, host: str = "127.0.0.1", proposer: str = "search", model: str | None = None) -> None:
+          port: int = 8000, host: str = "127.0.0.1", proposer: str = "search", model: str | None = None,
+          watch_interval: float = WATCH_INTERVAL) -> None:
     """Open (or create) the library and serve it until the client disconnects (stdio) or Ctrl-C (http)."""
     from .session import open_library
 
     library = open_library(str(library_root) if library_root is not None else None)
     with Sandbox(workers=2, readable=[library.root]) as sandbox:
-        server = build_server(library, proposer=proposer, model=model, sandbox=sandbox)
+        server = build_server(library, proposer=proposer, model=model, sandbox=sandbox,
+                              watch_interval=watch_interval)
         if transport == "stdio":
             server.run("stdio", show_banner=False)
         elif transport == "http":

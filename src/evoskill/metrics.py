@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .files import atomic_write
+
+__all__ = ["RoundMetrics", "TaskResult", "write_curve", "write_json_atomic"]
 
 
 @dataclass
@@ -81,16 +84,7 @@ class RoundMetrics:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a reader (or a crash) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"), mode=0o600)
 
 
 def write_curve(path: Path, rounds: list[RoundMetrics], title: str) -> None:

@@ -546,6 +546,14 @@ class PostgresLibrary:
                                     f"{recorded[rel][:12]}...)")
         return problems
 
+    def listing_digest(self) -> str:
+        """md5 of (name, version, hash, trust, archived) of every skill, computed by the server in one query."""
+        with self._tx() as cur:
+            row = cur.execute("SELECT md5(coalesce(string_agg(concat_ws(' ', s.name, s.version, v.hash, v.trust, "
+                              "s.archived), E'\\n' ORDER BY s.name), '')) FROM evoskill_skills s JOIN evoskill_versions "
+                              "v ON v.name = s.name AND v.version = s.version").fetchone()
+        return str(row[0]) if row else ""
+
     def stats(self, name: str) -> Stats:
         """Use counts of ``name``."""
         with self._tx() as cur:

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .files import atomic_write
+
+__all__ = ["ACTIONS", "DECISIONS", "DEFAULT", "FILE", "Policy", "TIERS", "load", "write_default"]
 
 TIERS = ("built-in", "verified", "imported", "unverified", "quarantined")
 ACTIONS = ("build", "prompt", "serve", "export", "run")
@@ -116,7 +119,5 @@ def write_default(library_root: str | os.PathLike[str], *, force: bool = False) 
     path = Path(library_root) / ".evoskill" / FILE
     if path.exists() and not force:
         raise UserError(f"{path} exists", fix="edit it, or pass --force to write the defaults again")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"tiers": DEFAULT}, indent=2) + "\n", "utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, (json.dumps({"tiers": DEFAULT}, indent=2) + "\n").encode("utf-8"))
     return path

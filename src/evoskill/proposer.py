@@ -16,6 +16,11 @@ from typing import Any, Literal, Protocol
 from .errors import UserError
 from .tasks import Task
 
+__all__ = [
+    "Attempt", "BUILT_IN", "NEEDS_MODEL", "Proposer", "ProposerContext", "Solution", "make_proposer",
+    "proposer_names",
+]
+
 
 @dataclass
 class Solution:

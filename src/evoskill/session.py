@@ -10,7 +10,6 @@ import time
 from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .core import skills_root as core_skills_dir  # the bundled built-in skills (one folder per primitive)
 from .errors import UserError
 from .evolve import EvolveConfig, Run
 from .executors import check_executor, open_cluster
@@ -28,11 +28,6 @@ from .proposer import make_proposer as registry_make
 from .sandbox import Limits, Sandbox
 from .store import LibraryStore
 from .tasks import Task, load_tasks
-
-
-def core_skills_dir() -> Path:
-    """The bundled built-in skills (one folder per primitive)."""
-    return Path(str(resources.files("evoskill").joinpath("core", "skills")))
 
 
 def install_core(library: LibraryStore) -> int:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 import yaml
 
 from evoskill.errors import InvalidSkill
+from evoskill.files import atomic_write
 
 __all__ = [
     "EVOSKILL_KEYS",
@@ -483,26 +483,6 @@ def content_hash(root: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o644)  # mkstemp makes 0600; a skill file is readable like any other
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
 def with_metadata(skill_dir: str | os.PathLike[str], updates: Mapping[str, str | None]) -> SkillManifest:
     """Set (or, for a None value, remove) metadata entries in ``skill_dir/SKILL.md``, atomically.
 
@@ -518,7 +498,7 @@ def with_metadata(skill_dir: str | os.PathLike[str], updates: Mapping[str, str |
             manifest.metadata.pop(key, None)
         else:
             manifest.metadata[key] = str(value)
-    _atomic_write(md, render_skill_md(manifest).encode("utf-8"))
+    atomic_write(md, render_skill_md(manifest).encode("utf-8"))
     return manifest
 
 

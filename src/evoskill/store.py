@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .library import Event, SearchHit, SkillRecord, Stats
     from .skill import Skill
 
+__all__ = ["LibraryStore"]
+
 
 @runtime_checkable
 class LibraryStore(Protocol):
@@ -40,5 +42,12 @@ class LibraryStore(Protocol):
     def verify_files(self, name: str) -> builtins.list[str]: ...
     def record_use(self, name: str, success: bool) -> None: ...
     def stats(self, name: str) -> Stats: ...
+    def listing_digest(self) -> str:
+        """A digest of every skill's name, current version, hash, trust and archived flag, in one query.
+
+        Cheap enough to poll every second (``evoskill mcp`` does, to notify its clients); it changes when any
+        process adds a skill or a version, archives, restores, reverts or changes trust, and not on uses.
+        """
+        ...
     def skills(self, kind: str | None = None) -> Iterator[Skill]: ...
     def close(self) -> None: ...

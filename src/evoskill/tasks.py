@@ -33,6 +33,11 @@ from typing import Any
 from .errors import InvalidTaskFile, UserError
 from .lang import types
 
+__all__ = [
+    "BENCHMARKS", "Example", "MISSING", "SEARCH_TYPES", "TYPES", "Task", "load_benchmark", "load_task_file",
+    "load_tasks", "task_from_dict", "type_of",
+]
+
 #: The types the search proposer can compose programs over (other types go to the model proposer).
 TYPES = ("str", "int", "bool", "list[int]", "list[str]", "list[bool]", "float")
 SEARCH_TYPES = TYPES

@@ -19,6 +19,8 @@ from typing import Any
 
 from .models.base import Completion, Message
 
+__all__ = ["RemoteNetworkBlocked", "ScriptExhausted", "ScriptedModel", "ScriptedProposer", "network_guard"]
+
 
 class ScriptExhausted(AssertionError):
     """The code under test called the model more often than the script allows."""

@@ -231,7 +231,14 @@ def _compare(result: Any, examples: Sequence[Example]) -> Verdict:
 
 
 def load_examples(path: Path) -> list[Example]:
-    """A skill's ``tests/examples.json``; raises ValueError with the reason when malformed."""
+    """A skill's examples: ``path`` is its ``tests/examples.json``, or its folder (no file: no examples).
+
+    Raises ValueError with the reason when the file is malformed.
+    """
+    if path.is_dir():
+        path = path / "tests" / "examples.json"
+        if not path.is_file():
+            return []
     raw = json.loads(path.read_text(encoding="utf-8"))
     judged = (path.parent / "check.py").is_file()  # with a checker, outputs may be left out
     if not isinstance(raw, list) or not all(isinstance(e, dict) and isinstance(e.get("inputs"), list)
