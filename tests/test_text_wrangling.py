@@ -64,6 +64,9 @@ def test_digits_names_addresses() -> None:
     assert text_address("221B Baker Street, London, NW1 6XE", "{city} {zip}") == "London NW1 6XE"
     assert text_address("221B Baker Street, London", "{street}; {city}") == "Baker Street; London"
     assert text_address("no commas", "{city}") == "" and text_name("Ada", "{bogus}") == ""
+    # an address, a phone number or an e-mail is not a name (else a name pattern would fit an address by luck)
+    assert text_name("221B Baker Street, London, NW1 6XE", "{middle}") == ""
+    assert text_name("ada.lovelace@example.com", "{last}") == ""
 
 
 def test_patterns_are_read_off_the_examples() -> None:

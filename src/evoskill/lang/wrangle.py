@@ -243,17 +243,17 @@ def text_digits_fill(s: str, pattern: str) -> str:
 
 
 def text_name(s: str, fmt: str) -> str:
-    """A person's name in ``s`` rewritten with the parts in braces in ``fmt``; ``""`` if ``s`` has no name.
+    """A person's name in ``s`` rewritten with the parts in braces in ``fmt``; ``""`` if ``s`` is no name.
 
     Reads ``First Middle Last`` and ``Last, First Middle``, with a title (``Dr.``, ``Mr``, ``Prof.``...) in
     front, a suffix (``Jr.``, ``III``, ``PhD``...) at the end and particles (``van``, ``de``, ``von``...) kept
     with the last name. Parts: ``{title} {first} {middle} {last} {suffix}``, initials ``{f} {m} {l}``
     (``{m}``: the initials of all middle names). Literal text that follows an empty part (up to the next
     part) is left out, and so are spaces and commas at either end: ``{f}.{m}.{l}.`` gives ``A.T.`` for
-    Alan Turing.
+    Alan Turing. A text with digits or an ``@`` is not a name.
     """
-    if "{" not in fmt or len(s) > 200:
-        return ""
+    if "{" not in fmt or len(s) > 200 or "@" in s or any("0" <= c <= "9" for c in s):
+        return ""  # digits or an "@": an address, a phone number or an e-mail, not a person's name
     titles = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "fr", "capt", "lord", "lady")
     suffixes = ("jr", "sr", "ii", "iii", "iv", "v", "phd", "md", "esq")
     particles = ("van", "von", "de", "der", "den", "da", "di", "del", "della", "du", "la", "le", "st", "bin", "al")
