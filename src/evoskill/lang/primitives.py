@@ -15,6 +15,8 @@ Conventions (spreadsheet-like, so that a data-wrangling user recognises them):
   zero) give a value, never an exception. Sizes are capped (``MAX_TEXT`` characters, ``MAX_ITEMS`` list
   items) so that a search cannot exhaust memory.
 * List primitives accept any sequence (the search passes tuples) and return lists.
+* Real-world text (dates and times, numbers, digits, names, addresses) is read and written again with a
+  pattern by the primitives of :mod:`evoskill.lang.wrangle` (``text-date``, ``text-number``...).
 * Types: ``str``, ``int``, ``bool``, ``list[int]``, and ``list[str]``, ``list[bool]``, ``float`` for the
   primitives of lists of texts, truth values and decimal numbers; a function argument is written ``(int -> bool)`` or
   ``(int, int -> int)`` and is a lambda in programs: ``(list-filter (lambda (a) (int-is-even a)) x0)``.
@@ -25,6 +27,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from .wrangle import text_address as text_address
+from .wrangle import text_date as text_date
+from .wrangle import text_digits_fill as text_digits_fill
+from .wrangle import text_name as text_name
+from .wrangle import text_number as text_number
 
 MAX_TEXT = 5000
 MAX_ITEMS = 5000
@@ -716,7 +724,7 @@ class Primitive:
 
 def _p(name: str, signature: str, when: str, *examples: tuple[list[Any], Any]) -> Primitive:
     fn = globals()[name.replace("-", "_")]
-    doc = (fn.__doc__ or "").strip()
+    doc = " ".join((fn.__doc__ or "").split())  # a docstring of several lines becomes one paragraph
     return Primitive(name, signature, fn, f"{doc} Use it {when}",
                      tuple((tuple(i), o) for i, o in examples))
 
@@ -899,7 +907,27 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _p("float-round", "float, int -> float", "to round to a number of decimals.", ([2.675, 1], 2.7), ([1.5, 0], 2.0)),
     _p("float-floor", "float -> int", "to drop the fraction of a decimal number.", ([2.7], 2), ([-2.5], -3)),
     _p("list-mean", "list[int] -> float", "to average a list.", ([[1, 2]], 1.5), ([[]], 0.0)),
+    _p("text-date", "str, str -> str", "to reformat dates and times (parse a date, write its parts).",
+       (["06-Oct-2143", "%b %y"], "Oct 43"), (["3/7/2024", "%A %-d %B %Y"], "Thursday 7 March 2024"),
+       (["2:05 PM", "%H:%M"], "14:05"), (["no date", "%Y"], "")),
+    _p("text-number", "str, str -> str", "to format numbers: rounding, padding, thousands separators, percent, currency.",
+       (["1234.5", "$#,##0.00"], "$1,234.50"), (["0.256", "0.0%"], "25.6%"), (["42", "00000"], "00042"),
+       (["-7", "#,##0.00;(#,##0.00)"], "(7.00)"), (["n/a", "0"], "")),
+    _p("text-digits-fill", "str, str -> str", "to write phone numbers, codes and ids in a fixed layout.",
+       (["555.123.4567", "(###) ###-####"], "(555) 123-4567"), (["+1 555 123 4567", "###-###-####"], "555-123-4567"),
+       (["12", "###"], "")),
+    _p("text-name", "str, str -> str", "to split a person's name into parts (first, last, initials) and rearrange them.",
+       (["Dr. Ada King Lovelace", "{last}, {first}"], "Lovelace, Ada"), (["Turing, Alan", "{f}.{m}.{l}."], "A.T."),
+       (["Martin Luther King Jr.", "{last}"], "King")),
+    _p("text-address", "str, str -> str", "to split a postal address into parts (street, city, state, postal code).",
+       (["12 Main St, Apt 4, Springfield, IL 62701", "{city}, {state}"], "Springfield, IL"),
+       (["221B Baker Street, London, NW1 6XE", "{zip}"], "NW1 6XE"), (["no comma", "{city}"], "")),
 )
+
+#: primitives whose argument at this position is a pattern (strftime codes, a number format, ``#`` slots, parts in
+#: braces): the search takes it only from patterns read off the examples (``evoskill.synth.formats``)
+PATTERN_ARGS: dict[str, int] = {"text-date": 1, "text-number": 1, "text-digits-fill": 1, "text-name": 1,
+                                "text-address": 1}
 
 #: binary primitives whose arguments commute (the search evaluates each unordered pair once)
 COMMUTATIVE = frozenset({"int-add", "int-mul", "int-max", "int-min", "int-eq", "int-ne", "bool-and", "bool-or",

@@ -50,11 +50,11 @@ import re
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..lang.components import Component, core_components, from_spec, to_spec
-from ..lang.primitives import FUNCTIONS, MAX_ITEMS, function_type
+from ..lang.primitives import FUNCTIONS, MAX_ITEMS, PATTERN_ARGS, function_type
 from ..lang.program import (
     Call,
     Const,
@@ -74,6 +74,7 @@ from ..tasks import Example, Task, task_from_dict
 from .conditionals import ARBITRARY, IF_OPS, Conditionals
 from .constants import contains_piece, int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
+from .formats import pattern_type, patterns
 from .pointwise import Pointwise, outer_values
 from .simplify import simplify
 
@@ -187,7 +188,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         rng.shuffle(comps)
         comps.sort(key=lambda c: -c.weight)
     all_comps = comps
-    comps = _relevant(comps, task)
+    comps = _patterned(_relevant(comps, task))
     leaves = _leaves(task, comps, deadline)
     sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
     sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
@@ -278,6 +279,24 @@ def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
     return keep
 
 
+def _patterned(comps: Sequence[Component]) -> list[Component]:
+    """Primitives that take a pattern get it as a type of its own: only patterns read off the examples feed it.
+
+    Any text in that position would multiply the search by the number of text values for a call that
+    almost always gives ``""``; a pattern inferred by :mod:`evoskill.synth.formats` is what makes the call
+    read the data's structure (``(text-date x0 "%b %y")``) instead of pasting pieces of the outputs.
+    """
+    out = []
+    for c in comps:
+        at = PATTERN_ARGS.get(c.name) if c.kind == "primitive" else None
+        if at is not None:
+            args = list(c.arg_types)
+            args[at] = pattern_type(c.name)
+            c = replace(c, arg_types=tuple(args))
+        out.append(c)
+    return out
+
+
 class _Joiner:
     """Concatenation by decomposition: the target as a join of up to 4 known values (text or lists).
 
@@ -352,6 +371,10 @@ def _leaves(task: Task, comps: Sequence[Component], deadline: float) -> list[tup
     if "list[int]" in used_types:
         for lst in list_constants(examples):
             leaves.append(("list[int]", 1, (lst,) * n, Const(lst)))
+    wanted = {t for c in comps for t in c.arg_types if t.startswith("pattern:")}
+    for name, pattern in patterns(examples, task.input_types):
+        if pattern_type(name) in wanted:
+            leaves.append((pattern_type(name), 1, (pattern,) * n, Const(pattern)))
     ftypes = sorted({t for c in comps for t in c.arg_types if t.startswith("(")})
     if ftypes:
         domain = int_domain(examples)
