@@ -21,12 +21,13 @@ from evoskill.compress import (
     parse_signature,
     to_stitch,
 )
-from evoskill.distill import distill, verify_copy
+from evoskill.distill import distill
 from evoskill.lang.primitives import FUNCTIONS
 from evoskill.lang.program import ops, parse, to_sexpr
 from evoskill.library import Library
 from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
+from evoskill.staging import verify_copy
 from evoskill.tasks import Example, Task
 from evoskill.verify import load_examples
 

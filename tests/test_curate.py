@@ -10,11 +10,12 @@ import pytest
 
 import evoskill
 from evoskill.curate import merge_equivalent, probe_inputs, retire_failing
-from evoskill.distill import DistillResult, distill, refresh_dependents, verify_copy
+from evoskill.distill import DistillResult, distill, refresh_dependents
 from evoskill.library import Library
 from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
 from evoskill.skill import Skill
+from evoskill.staging import verify_copy
 from evoskill.tasks import Example, Task
 
 CORE = Path(evoskill.__file__).parent / "core" / "skills"

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 import evoskill
-from evoskill.distill import distill, reference_problems, sanitize_name
+from evoskill.distill import distill, sanitize_name
 from evoskill.library import Library
 from evoskill.proposer import Solution
 from evoskill.sandbox import Sandbox
+from evoskill.staging import reference_problems
 from evoskill.tasks import Example, Task
 
 CORE = Path(evoskill.__file__).parent / "core" / "skills"

@@ -28,6 +28,7 @@ from typing import Any
 import stitch_core
 
 from . import distill as dist
+from . import staging
 from .errors import EvoskillError
 from .lang.components import primitive_functions, trusted_functions
 from .lang.primitives import parse_signature as _parse_signature
@@ -464,7 +465,7 @@ def store_abstraction(a: Abstraction, *, library: LibraryStore, sandbox: Sandbox
     body += f"\nLearned by compression (Stitch) from: {', '.join(a.uses)}.\n"
 
     def build(root: Path) -> Path:
-        return dist.stage_skill(root, name=a.name, description=desc, body=body, code=code,
+        return staging.stage_skill(root, name=a.name, description=desc, body=body, code=code,
                                 examples=examples, metadata=meta, vendor_scripts=scripts)
 
     return dist.store_skill(build, a.name, library=library, sandbox=sandbox, examples=examples)

@@ -23,21 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .distill import (
-    check_staged,
-    learned_names,
-    next_version,
-    open_up,
-    staging_root,
-    store_rewrite,
-    verify_copy,
-)
+from .distill import learned_names, next_version, store_rewrite
 from .errors import EvoskillError
 from .lang.components import primitive_functions, trusted_functions
 from .lang.primitives import parse_signature
 from .lang.program import Call, Expr, Lambda, ops, parse, py_name, size
 from .sandbox import Sandbox
 from .skill import Skill, content_hash, with_metadata
+from .staging import check_staged, open_up, staged_copy, staging_root, verify_copy
 from .store import LibraryStore
 from .verify import load_examples
 
@@ -130,20 +123,11 @@ def __evoskill_outputs__(path, entry, inputs):
 
 def _outputs_in_sandbox(skill: Skill, library: LibraryStore, sandbox: Sandbox,
                         inputs: list[tuple[Any, ...]]) -> list[str] | None:
-    from .distill import install_dependencies
-
-    root = staging_root()
-    try:
-        dest = root / skill.name
-        shutil.copytree(skill.path, dest, ignore=shutil.ignore_patterns("__pycache__"))
-        open_up(dest)
-        install_dependencies(dest, library)
+    with staged_copy(skill.path, library) as dest:
         script = dest / "scripts" / f"{py_name(skill.name)}.py"
         res = sandbox.run_code(_OUTPUTS, "__evoskill_outputs__", [str(script), py_name(skill.name),
-                                                                  [list(i) for i in inputs]], reads=[root])
+                                                                  [list(i) for i in inputs]], reads=[dest.parent])
         return [str(v) for v in res.value] if res.ok and isinstance(res.value, list) else None
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _outputs(skill: Skill, fns: Mapping[str, Callable[..., Any]], library: LibraryStore, sandbox: Sandbox | None,

@@ -102,7 +102,7 @@ def _write_manifest(dest: Path, entries: dict[str, dict[str, Any]]) -> None:
 
 def export(library: LibraryStore, records: Sequence[SkillRecord], dest: Path, *, force: bool = False) -> ExportReport:
     """Write each record's folder to ``dest/<name>`` (see the module docstring)."""
-    from .distill import reference_problems
+    from .staging import reference_problems
 
     rules = policy.load(library.root)
     dest.mkdir(parents=True, exist_ok=True)

@@ -25,11 +25,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .distill import Refresh, refresh_dependents, scan_verdict, verify_copy
+from .distill import Refresh, refresh_dependents
 from .errors import EvoskillError, InvalidSkill, UserError
 from .library import SkillRecord
 from .sandbox import Sandbox
 from .skill import Skill
+from .staging import scan_verdict, verify_copy
 from .store import LibraryStore
 
 __all__ = [

@@ -40,7 +40,7 @@ from mcp_types import SubscriptionsListenRequestParams
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
-from . import distill, policy
+from . import distill, policy, staging
 from .errors import EvoskillError, UserError
 from .lang.program import py_name
 from .sandbox import Sandbox
@@ -535,7 +535,7 @@ class _Tools:
         body = distill.body_text(name, description, signature, None, exs)
 
         def build(root: Path) -> Path:
-            return distill.stage_skill(root, name=name, description=description, body=body, code=script,
+            return staging.stage_skill(root, name=name, description=description, body=body, code=script,
                                        examples=exs, metadata=metadata)
 
         result = distill.store_skill(build, name, library=self.library, sandbox=self.sandbox, examples=exs,
