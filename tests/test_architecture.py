@@ -106,3 +106,14 @@ def test_a_verified_answer_is_counted_and_stored(tmp_path: Path) -> None:
                      run_dir=tmp_path / "run").run()
     assert report["solved"] == 1 and report["per_task"][0]["skill"]
     library.close()
+
+
+def test_cross_validation_is_the_loops_business() -> None:
+    """The learner never calls a proposer: re-solving without an example is done by the loop (admission)."""
+    import inspect
+
+    from evoskill import admission, learner
+
+    assert not hasattr(learner.Learner, "admit")
+    assert "propose(" not in inspect.getsource(learner)
+    assert "propose(" in inspect.getsource(admission)

@@ -22,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .admission import admit
 from .errors import UserError
 from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
@@ -224,13 +225,13 @@ class Run:
             attempt = self.proposer.propose(task.for_solver(), budget_seconds=self.config.budget_seconds, seed=seed)
             attempt = self.learner.confirm(attempt, task)
             # Cross-validation: a search answer re-runs the search without an example; a model answer must
-            # predict the examples held back from its prompt (Learner.admit).
+            # predict the examples held back from its prompt (admission.admit).
             if (attempt.solved and attempt.solution is not None
                     and self.config.learning and self.config.cross_validate):
                 # Dropping an example makes a search easier: three times the original time is plenty.
                 fold_budget = min(self.config.budget_seconds, max(2.0, 3 * attempt.seconds))
-                admission = self.learner.admit(task.for_solver(), attempt.solution, self.proposer,
-                                               fold_budget, seed=seed)
+                admission = admit(task.for_solver(), attempt.solution, self.proposer, self.learner,
+                                  fold_budget, seed=seed)
         except ConfigurationError:  # a bad key, model or parameter fails every task: the run stops at once
             raise
         except Exception as exc:  # a proposer failure is recorded against the task, never ends the run

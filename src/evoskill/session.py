@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .admission import admit
 from .core import skills_root as core_skills_dir  # the bundled built-in skills (one folder per primitive)
 from .errors import UserError
 from .evolve import EvolveConfig, Run
@@ -206,7 +207,7 @@ def run_solve(args: Namespace) -> dict[str, Any]:
             if args.save:
                 # the same cross-validation as `evolve` before anything is stored
                 fold_budget = min(args.budget, max(2.0, 3 * attempt.seconds))
-                admitted, why = learner.admit(task.for_solver(), sol, proposer, fold_budget, seed=args.seed)
+                admitted, why = admit(task.for_solver(), sol, proposer, learner, fold_budget, seed=args.seed)
                 result["admission"] = why
                 if admitted:
                     result["skill"], result["distill"] = learner.distill(sol, task, 0)
