@@ -340,31 +340,14 @@ def _sandbox(library: Any, workers: int = 1, limits: Any = None) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .sandbox import Limits, Sandbox
-    from .verify import check_arguments
+    from .use import check_runnable, run_skill
 
     lib = _library(args)
-    skill = lib.get(args.name)
-    if lib.versions(skill.name)[-1].archived:
-        raise UserError(f"{skill.name} is archived", fix=f"restore it first: `evoskill restore {skill.name}`")
-    ep = skill.entry_point
-    if ep is None:
-        raise UserError(f"{skill.name} has no script (it is an instruction-only skill)",
-                        fix=f"read it with `evoskill show {skill.name}`")
-    from . import policy
-
-    policy.load(lib.root).require(skill.name, lib.versions(skill.name)[-1].trust, "run", confirmed=args.yes)
-    problems = lib.verify_files(skill.name)
-    if problems:
-        raise UserError(f"{skill.name} was changed on disk behind the library's back: {problems[0]}",
-                        fix=f"see `evoskill verify {skill.name}`; re-add or revert the skill")
     values = [_json_arg(a) for a in args.args]
-    check_arguments(skill.name, skill.manifest.metadata.get("evoskill-signature"), values)
+    skill = check_runnable(lib, args.name, values, confirmed=args.yes)
     limits = Limits(cpu_seconds=args.timeout, wall_seconds=args.timeout * 2 + 5)
-    # Only this skill's own folder is exposed to the job (the skills it calls travel inside it), so a skill
-    # cannot read the library's other skills.
     with Sandbox(workers=1, readable=[skill.path], limits=limits) as sb:
-        res = sb.run_file(ep[0], ep[1], values)
-    lib.record_use(skill.name, res.ok)
+        res = run_skill(lib, sb, skill, values)
 
     def human() -> None:
         if res.stdout:

@@ -46,7 +46,7 @@ from .lang.program import py_name
 from .sandbox import Sandbox
 from .store import LibraryStore
 from .tasks import Example, task_from_dict
-from .verify import check_arguments
+from .use import check_runnable, run_skill
 
 __all__ = ["LibrarySkillsProvider", "LibraryWatcher", "build_server", "serve"]
 
@@ -371,14 +371,6 @@ def _client_name(ctx: Context | None) -> str:
     return clean or "client"
 
 
-def _check_args(name: str, signature: str | None, args: Sequence[Any]) -> None:
-    """Raise ToolError when ``args`` do not fit the skill's ``evoskill-signature``."""
-    try:
-        check_arguments(name, signature, args)
-    except UserError as exc:
-        raise ToolError(exc.message) from None
-
-
 def _docstrings(tree: ast.AST) -> set[int]:
     """ids of the Constant nodes that are docstrings."""
     out: set[int] = set()
@@ -454,23 +446,11 @@ class _Tools:
         return SearchResult(hits=hits)
 
     def run(self, name: str, args: list[Any]) -> RunOutput:
-        versions = self.library.versions(name)
-        if versions and versions[-1].archived:
-            raise ToolError(f"skill '{name}' is archived; restore it with `evoskill restore {name}`")
-        rules = policy.load(self.library.root)
-        tier = versions[-1].trust if versions else "imported"
-        if not (rules.allows(tier, "serve") and rules.allows(tier, "run")):
-            raise ToolError(f"{name} is {tier}: the library's policy does not let it run over MCP")
-        if self.library.verify_files(name):
-            raise ToolError(f"{name} was changed on disk behind the library's back; it is not run")
-        skill = self.library.get(name)
-        ep = skill.entry_point
-        if ep is None:
-            raise ToolError(f"{name} has no script (an instruction-only skill): read skill://{name}/SKILL.md")
-        _check_args(name, skill.manifest.metadata.get("evoskill-signature"), args)
-        # the job reads this skill's own folder only (the skills it calls travel inside it), not the library
-        res = self.sandbox.run_file(ep[0], ep[1], args, reads=[skill.path])
-        self.library.record_use(name, res.ok)
+        try:  # the same checks as `evoskill run`, and the policy must also let the skill be served
+            skill = check_runnable(self.library, name, args, actions=("serve", "run"))
+        except UserError as exc:
+            raise ToolError(f"{exc.message} ({exc.fix})" if exc.fix else exc.message) from None
+        res = run_skill(self.library, self.sandbox, skill, args)
         error = None if res.ok else _one_line(f"{res.error_type}: {res.error_message}")
         return RunOutput(ok=res.ok, value=res.value if res.ok else None, stdout=res.stdout, stderr=res.stderr,
                          error=error, limit=res.limit, seconds=round(res.seconds, 4))
