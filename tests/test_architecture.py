@@ -117,3 +117,25 @@ def test_cross_validation_is_the_loops_business() -> None:
     assert not hasattr(learner.Learner, "admit")
     assert "propose(" not in inspect.getsource(learner)
     assert "propose(" in inspect.getsource(admission)
+
+
+def test_errors_that_cross_modules_are_evoskill_errors(tmp_path: Path) -> None:
+    """A bad signature, a non-JSON value and a malformed tests file raise errors of evoskill's tree, with
+    a fix, not a bare ValueError that each caller must know to catch."""
+    from evoskill.errors import InvalidSkill, InvalidValue, ParseError
+    from evoskill.lang.primitives import parse_signature
+    from evoskill.lang.types import type_of
+    from evoskill.verify import load_examples
+
+    with pytest.raises(ParseError) as bad_sig:
+        parse_signature("str str")
+    with pytest.raises(InvalidValue) as bad_value:
+        type_of({1: "a"})
+    (tmp_path / "examples.json").write_text('{"inputs": [1]}')
+    with pytest.raises(InvalidSkill) as bad_tests:
+        load_examples(tmp_path / "examples.json")
+    (tmp_path / "examples.json").write_text("[{")
+    with pytest.raises(InvalidSkill):
+        load_examples(tmp_path / "examples.json")
+    assert all(e.value.fix for e in (bad_sig, bad_value, bad_tests))
+    assert not any(isinstance(e.value, ValueError) for e in (bad_sig, bad_value, bad_tests))

@@ -29,7 +29,7 @@ import stitch_core
 
 from . import distill as dist
 from . import staging
-from .errors import EvoskillError
+from .errors import EvoskillError, InvalidSkill, InvalidValue, ParseError
 from .lang.components import primitive_functions, trusted_functions
 from .lang.primitives import parse_signature as _parse_signature
 from .lang.program import (
@@ -244,7 +244,7 @@ def parse_signature(text: str) -> Signature | None:
     """``"str, int -> str"`` as ``(("str", "int"), "str")``; None if it cannot be read."""
     try:
         return _parse_signature(text)
-    except ValueError:
+    except ParseError:
         return None
 
 
@@ -411,7 +411,7 @@ def _record(cand: Abstraction, items: list[CorpusItem], functions: Mapping[str, 
             for c in calls:
                 try:
                     ins, out = tuple(type_of(v) for v in c.inputs), type_of(c.output)
-                except (TypeError, ValueError):
+                except InvalidValue:
                     return False
                 if json.dumps(c.to_dict(), sort_keys=True) not in seen:
                     seen.add(json.dumps(c.to_dict(), sort_keys=True))
@@ -440,8 +440,11 @@ def corpus_of(library: LibraryStore) -> tuple[list[CorpusItem], dict[str, Signat
         except EvoskillError:
             continue
         if meta.get("evoskill-kind") == "solution":
-            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), tuple(load_examples(skill.path)),
-                                     sig[0], sig[1]))
+            try:
+                examples = tuple(load_examples(skill.path))
+            except InvalidSkill:  # unreadable tests: its uses cannot be re-checked, so it is left out
+                continue
+            corpus.append(CorpusItem(skill.name, expr, len(sig[0]), examples, sig[0], sig[1]))
     return corpus, sigs, programs
 
 

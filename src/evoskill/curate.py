@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .distill import learned_names, next_version, store_rewrite
-from .errors import EvoskillError
+from .errors import EvoskillError, InvalidSkill, ParseError
 from .lang.components import primitive_functions, trusted_functions
 from .lang.primitives import parse_signature
 from .lang.program import Call, Expr, Lambda, ops, parse, py_name, size
@@ -59,7 +59,7 @@ class Merge:
 def _signature(skill: Skill) -> tuple[tuple[str, ...], str] | None:
     try:
         return parse_signature(skill.manifest.metadata.get("evoskill-signature", ""))
-    except ValueError:
+    except ParseError:
         return None
 
 
@@ -73,7 +73,11 @@ def probe_inputs(arg_types: Sequence[str], skills: Sequence[Skill],
             seen.setdefault(json.dumps(list(inputs), sort_keys=True), tuple(inputs))
 
     for s in skills:
-        for ex in load_examples(s.path):
+        try:
+            examples = load_examples(s.path)
+        except InvalidSkill:  # a skill with unreadable tests adds no probe (retire_failing reports it)
+            continue
+        for ex in examples:
             add(ex.inputs)
     for inputs in extra:
         add(inputs)

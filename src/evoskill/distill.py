@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import explain, standalone, verify
-from .errors import EvoskillError
+from .errors import EvoskillError, ParseError
 from .lang.primitives import parse_signature
 from .lang.program import Expr, ops, parse, py_name, py_type, to_module, to_sexpr
 from .library import SkillRecord
@@ -139,7 +139,7 @@ def body_text(name: str, description: str, signature: str, program: str | None,
         params = ", ".join(f"{p}: {py_type(t)}" for p, t in zip(explain.parameter_names(arg_types), arg_types,
                                                                   strict=True))
         shown = f"{func}({params}) -> {py_type(ret)}"
-    except ValueError:
+    except ParseError:
         shown = f"{func}(...)"
     lines = [f"# {name}", "", description, "", "## Usage", "",
              f"- Python: `{shown}` in `scripts/{func}.py`.",
@@ -360,7 +360,7 @@ def store_rewrite(name: str, program: Expr, *, library: LibraryStore, sandbox: S
     meta = dict(skill.manifest.metadata)
     try:
         sig = parse_signature(meta.get("evoskill-signature", ""))
-    except ValueError:
+    except ParseError:
         return DistillResult(name, None, "no readable evoskill-signature")
     examples = load_examples(skill.path)
     source = to_sexpr(program)

@@ -47,6 +47,10 @@ class ParseError(UserError):
     """Text that is not a well-formed program."""
 
 
+class InvalidValue(UserError):
+    """A value that is not JSON (e.g. a record with a non-text key), so it has no type."""
+
+
 class InvalidSkill(UserError):
     """A skill that breaks the format; ``problems`` lists every problem at once."""
 

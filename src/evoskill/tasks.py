@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidTaskFile, UserError
+from .errors import InvalidTaskFile, InvalidValue, UserError
 from .lang import types
 
 __all__ = [
@@ -144,7 +144,7 @@ class Task:
 
 
 def type_of(value: Any) -> str:
-    """The type of a JSON value (see :mod:`evoskill.lang.types`); raises ValueError for non-JSON values."""
+    """The type of a JSON value (see :mod:`evoskill.lang.types`); raises InvalidValue for non-JSON values."""
     return types.type_of(value)
 
 
@@ -157,8 +157,8 @@ def _infer(examples: Sequence[Example], where: str) -> tuple[tuple[str, ...], st
     try:
         ins = tuple(types.infer(e.inputs[i] for e in examples) for i in range(n))
         out = types.infer(e.output for e in examples if e.has_output)
-    except ValueError as exc:
-        raise InvalidTaskFile(f"{where}: {exc}", fix="example values must be JSON (text, numbers, true/false, "
+    except InvalidValue as exc:
+        raise InvalidTaskFile(f"{where}: {exc.message}", fix="example values must be JSON (text, numbers, true/false, "
                               "null, lists and objects)") from exc
     return ins, out
 

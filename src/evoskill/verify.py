@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from .errors import InvalidSkill, InvalidValue, ParseError, UserError
 from .lang.values import close
 from .sandbox import Limits, Sandbox
 from .tasks import MISSING, Example
@@ -233,17 +233,21 @@ def _compare(result: Any, examples: Sequence[Example]) -> Verdict:
 def load_examples(path: Path) -> list[Example]:
     """A skill's examples: ``path`` is its ``tests/examples.json``, or its folder (no file: no examples).
 
-    Raises ValueError with the reason when the file is malformed.
+    Raises :class:`~evoskill.errors.InvalidSkill` with the reason when the file is malformed.
     """
     if path.is_dir():
         path = path / "tests" / "examples.json"
         if not path.is_file():
             return []
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    shape = 'write [{"inputs": [...], "output": ...}, ...]'
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidSkill(f"{path} is not JSON: {exc}", fix=shape) from None
     judged = (path.parent / "check.py").is_file()  # with a checker, outputs may be left out
     if not isinstance(raw, list) or not all(isinstance(e, dict) and isinstance(e.get("inputs"), list)
                                             and ("output" in e or judged) for e in raw):
-        raise ValueError('expected [{"inputs": [...], "output": ...}, ...]')
+        raise InvalidSkill(f"{path} does not hold a list of examples", fix=shape)
     return [Example.from_dict(e) for e in raw]
 
 
@@ -262,7 +266,7 @@ def _function_args(skill: Any) -> list[int]:
         return []
     try:
         args, _ = parse_signature(sig)
-    except Exception:  # an unreadable signature: call the function as it is
+    except ParseError:  # an unreadable signature: call the function as it is
         return []
     return [i for i, t in enumerate(args) if "->" in t]
 
@@ -282,8 +286,8 @@ def run_skill_tests(library: Any, sandbox: Sandbox, names: Sequence[str] | None 
         else:
             try:
                 examples = load_examples(ex_path)
-            except (ValueError, UnicodeDecodeError) as exc:
-                row["detail"] = f"tests/examples.json is malformed: {exc}"
+            except InvalidSkill as exc:
+                row["detail"] = f"tests/examples.json is malformed: {exc.message}"
             else:
                 if not examples:
                     row.update(skipped=True, detail="tests/examples.json is empty")
@@ -305,7 +309,7 @@ def check_arguments(name: str, signature: str | None, args: Sequence[Any]) -> No
         return
     try:
         arg_types, _ = parse_signature(signature)
-    except ValueError:
+    except ParseError:
         return
     if len(args) != len(arg_types):
         plural = "" if len(arg_types) == 1 else "s"
@@ -319,7 +323,7 @@ def check_arguments(name: str, signature: str | None, args: Sequence[Any]) -> No
             continue
         try:
             got = type_of(value)
-        except ValueError:
+        except InvalidValue:
             got = "list" if isinstance(value, list) else type(value).__name__
         if got != want:
             shown = json.dumps(value, ensure_ascii=False)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import ParseError
 from .primitives import FUNCTIONS, PRIMITIVES, parse_signature
 from .program import Expr, compile_program, ops, parse, to_sexpr
 
@@ -151,7 +152,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         if kind == "primitive" and name in FUNCTIONS:
             try:
                 args, ret = parse_signature(sig) if sig else (None, None)
-            except ValueError:
+            except ParseError:
                 continue
             if args is None or ret is None:
                 continue
@@ -162,7 +163,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
             # Model-written Python: never imported here, only inside the sandboxed search worker.
             try:
                 args, ret = parse_signature(sig)
-            except ValueError:
+            except ParseError:
                 continue
             script, func = sk.entry_point
             comps[name] = Component(name, args, ret, _sandbox_only(name), kind, weight, None, uses,

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ParseError
 from .wrangle import text_address as text_address
 from .wrangle import text_date as text_date
 from .wrangle import text_digits_fill as text_digits_fill
@@ -962,7 +963,7 @@ def parse_signature(sig: str) -> tuple[tuple[str, ...], str]:
     """``"str, int -> str"`` -> ``(("str", "int"), "str")``; function types stay as ``"(int -> bool)"``."""
     sides = split_top(sig.strip(), "->")
     if len(sides) != 2:
-        raise ValueError(f"bad signature {sig!r}: write like 'str, int -> str'")
+        raise ParseError(f"bad signature {sig!r}", fix="write it like 'str, int -> str'")
     args = tuple(a for a in split_top(sides[0], ",") if a)
     return args, sides[1].strip()
 

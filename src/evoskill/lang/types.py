@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import UserError
+from ..errors import InvalidValue, UserError
 
 SCALARS = ("str", "int", "float", "bool", "null", "any")
 
@@ -41,11 +41,12 @@ def type_of(value: Any) -> str:
         return f"list[{join(type_of(v) for v in value)}]" if value else "list[any]"
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
-            raise ValueError("record keys must be strings")
+            raise InvalidValue("record keys must be strings", fix="use text keys in every object")
         if all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) for k in value):
             return "{" + ", ".join(f"{k}: {type_of(v)}" for k, v in sorted(value.items())) + "}"
         return f"dict[str, {join(type_of(v) for v in value.values())}]" if value else "dict[str, any]"
-    raise ValueError(f"{type(value).__name__} is not a JSON value")
+    raise InvalidValue(f"{type(value).__name__} is not a JSON value",
+                       fix="use text, numbers, true/false, null, lists and objects")
 
 
 def infer(values: Iterable[Any]) -> str:
