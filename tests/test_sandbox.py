@@ -381,3 +381,19 @@ def test_large_value_and_stdin_round_trip(sb: Sandbox) -> None:
     assert r.ok and len(r.value) == 6_000_000
     r = sb.run_command(["python", "-c", "import sys; print(len(sys.stdin.read()))"], stdin="z" * 300_000)
     assert r.ok and r.stdout.strip() == "300000"
+
+
+def test_python_reads_leave_out_home_and_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m` puts the working directory on the import path; it must not become readable to jobs."""
+    import sys
+
+    from evoskill.sandbox import python_reads
+
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "path", [str(project), str(tmp_path), "/", *sys.path])
+    reads = python_reads()
+    assert str(project.resolve()) not in reads and str(tmp_path.resolve()) not in reads and "/" not in reads
+    assert os.path.realpath(sys.base_prefix) in reads

@@ -122,16 +122,19 @@ def _homes() -> set[str]:
 def python_reads() -> list[str]:
     """The Python installation a job imports from: the interpreter, its prefixes and the parent's import path.
 
-    An import-path entry that is ``/`` or contains a home folder (``python -m`` run from ``~`` puts ``~`` on
-    the path) is left out: granting it would grant the home folder.
+    An import-path entry that is ``/``, contains a home folder, or is the working directory (``python -m``
+    puts it on the path: a project folder may hold a ``.env``) is left out, unless it is evoskill's own.
     """
     homes = _homes()
+    own = os.path.realpath(_module_paths()[0])
+    here = os.path.realpath(os.getcwd())
     wanted = [*_module_paths(), sys.prefix, sys.base_prefix, sys.exec_prefix,
               os.path.dirname(os.path.realpath(sys.executable))]
     keep: list[str] = []
     for path in wanted:
         real = os.path.realpath(path)
-        if real == "/" or any(h == real or h.startswith(real.rstrip("/") + "/") for h in homes):
+        if real != own and (real in ("/", here) or any(h == real or h.startswith(real.rstrip("/") + "/")
+                                                        for h in homes)):
             continue
         if real not in keep:
             keep.append(real)
