@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .lang.components import format_evidence
 from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
 from .models.base import ConfigurationError
 from .proposer import Attempt, Proposer
 from .tasks import Task
+
+#: Tasks whose names start with this were proposed by the agent itself (``evoskill practice``).
+PRACTICE_PREFIX = "practice-"
 
 #: Called with ("start", round, number of tasks to attempt) when a round starts or resumes,
 #: ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.
@@ -275,7 +279,12 @@ class Run:
             if self.config.learning:
                 admitted, why = admission
                 record["admission"] = why
-                skill, reason = self.learner.distill(sol, task, r) if admitted else (None, why)
+                evidence = format_evidence({
+                    "examples": len(task.examples),
+                    "checked": "cross-validated" if "cross-validated" in why else "uncheckable",
+                    "held-out": ("passed" if res.generalized else "failed") if task.held_out else "",
+                    "source": "practice" if task.name.startswith(PRACTICE_PREFIX) else ""})
+                skill, reason = self.learner.distill(sol, task, r, evidence) if admitted else (None, why)
                 res.skill = skill
                 record["skill"] = skill
                 record["distill"] = reason

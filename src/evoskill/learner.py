@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import policy
+from .guide import Guide, Solved, features
 from .lang.components import Component, components_from_skills, to_spec
 from .proposer import Attempt, Solution
 from .sandbox import Sandbox
@@ -33,6 +34,8 @@ class Learner:
         self.verifier = Verifier(sandbox)
         self._lock = threading.Lock()
         self._components: list[Component] | None = None
+        self._guide: Guide | None = None
+        self._solved: dict[tuple[str, str], Solved | None] = {}  # (skill, hash) -> what the guide learns from it
 
     # ---- search building blocks ----------------------------------------------------------------------------
 
@@ -48,10 +51,53 @@ class Learner:
                 self._components = components_from_skills(skills, stats)
             return self._components
 
+    def guide(self) -> Guide:
+        """The guide fitted on the library's solved tasks (:mod:`evoskill.guide`); refitted after every change.
+
+        It learns from every active learned solution skill with a program and its solver examples (the
+        ``tests/examples.json`` it was stored with); a skill's features are computed once per version.
+        """
+        comps = {c.name: c for c in self.components()}
+        with self._lock:
+            if self._guide is None:
+                solved = []
+                for rec in self.library.list():
+                    c = comps.get(rec.name)
+                    if c is None or c.kind != "solution" or c.program is None:
+                        continue
+                    key = (rec.name, str(rec.hash))
+                    if key not in self._solved:
+                        self._solved[key] = self._learn_from(rec.name, c)
+                    item = self._solved[key]
+                    if item is not None:
+                        solved.append(replace(item, evidence=c.evidence))
+                self._guide = Guide(solved)
+            return self._guide
+
+    def _learn_from(self, name: str, comp: Component) -> Solved | None:
+        from .lang.program import ops
+        from .verify import load_examples
+
+        try:
+            skill = self.library.get(name)
+            path = skill.examples_path
+            examples = load_examples(path) if path is not None else []
+        except Exception:  # unreadable examples: the guide does without this skill
+            return None
+        if not examples:
+            return None
+        origin = skill.manifest.metadata.get("evoskill-origin", "")
+        task = origin[len("task:"):] if origin.startswith("task:") else ""
+        assert comp.program is not None
+        return Solved(name, (comp.arg_types, comp.return_type),
+                      features([list(e.inputs) for e in examples], [e.output for e in examples]),
+                      frozenset(ops(comp.program)), comp.evidence, task)
+
     def invalidate(self) -> None:
-        """Forget cached components after the library changed."""
+        """Forget cached components (and the guide) after the library changed."""
         with self._lock:
             self._components = None
+            self._guide = None
 
     def learned_uses(self, sol: Solution) -> list[str]:
         """The learned (non-primitive) skills a solution calls."""
@@ -131,8 +177,9 @@ class Learner:
             return True, "admitted (cross-validated: predicts the left-out example)"
         return False, "not admitted: a program fit without the last example mispredicts it (likely overfit)"
 
-    def distill(self, sol: Solution, task: Task, round: int) -> tuple[str | None, str]:
-        """Store a verified solution as a skill; returns (skill name or None, reason)."""
+    def distill(self, sol: Solution, task: Task, round: int, evidence: str = "") -> tuple[str | None, str]:
+        """Store a verified solution as a skill; returns (skill name or None, reason). ``evidence``: the
+        ``evoskill-evidence`` metadata (:func:`evoskill.lang.components.format_evidence`)."""
         from .distill import distill
 
         name = description = None
@@ -141,7 +188,7 @@ class Learner:
 
             name, description = card_of(sol)
         result = distill(sol, task, library=self.library, sandbox=self.sandbox, round=round,
-                         name=name, description=description)
+                         name=name, description=description, evidence=evidence)
         self.invalidate()
         skill = result.name if result.ok else None
         return skill, result.reason or ("stored" if skill else "rejected")
