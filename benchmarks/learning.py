@@ -100,6 +100,8 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
     lib = Path(a.library) if a.library else None
     row: dict[str, Any] = {"set": tasks, "budget": budget}
     for label, learning in (("learning", True), ("no-learning", False)):
+        if label not in a.arms:
+            continue
         run_dir = out / f"{tasks}-{budget}-{label}"
         report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=a.rounds,
                               learning=learning, library=lib, seed=a.seed)
@@ -134,6 +136,8 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
              "median programs / solved, round 1 → last (tasks) | wall s |", "|" + "---|" * 8]
     for r in rows:
         for label in ("learning", "no-learning"):
+            if label not in r:
+                continue
             d = r[label]
             cost = "-"
             if label == "learning" and r.get("cost") and r["cost"]["median_round1"] is not None:
@@ -155,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--library", default=None, help="start from a copy of this library instead of the built-in skills")
     p.add_argument("--out", default=str(RESULTS / "learning"))
+    p.add_argument("--arms", nargs="+", default=["learning", "no-learning"], choices=["learning", "no-learning"],
+                   help="which runs (the --no-learning one does not depend on the library's learning)")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
