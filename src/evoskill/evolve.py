@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,8 @@ class EvolveConfig:
     compress: bool = True
     curate: bool = True
     cross_validate: bool = True
+    #: with learning, attempt first the tasks most like those already solved (re-estimated after each task)
+    curriculum: bool = True
     #: stop the run cleanly (resumable) once the model calls have cost this many USD (None: no limit)
     max_cost: float | None = None
 
@@ -203,11 +204,22 @@ class Run:
         """
         seed = self.config.seed * 1000 + r
         order = {t.name: i for i, t in enumerate(todo)}
-        queue = iter(todo)
+        pending = list(todo)
+
+        def pick() -> Task | None:
+            if not pending:
+                return None
+            if self.config.curriculum and self.config.learning:
+                pending.sort(key=self._difficulty(order))
+            return pending.pop(0)
+
         with self.executor(max(1, self.config.workers)) as pool:
             in_flight: dict[Future[tuple[Attempt, tuple[bool, str]]], Task] = {}
-            for task in islice(queue, max(1, self.config.workers)):
-                in_flight[pool.submit(self._attempt, task, seed)] = task
+            for _ in range(max(1, self.config.workers)):
+                first = pick()
+                if first is None:
+                    break
+                in_flight[pool.submit(self._attempt, first, seed)] = first
             while in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: order[in_flight[f].name]):
@@ -217,9 +229,20 @@ class Run:
                     self.state.partial["seconds"] = time.monotonic() - t0
                     self._checkpoint()
                     self.listener("task", task.name, attempt)
-                    nxt = next(queue, None) if not self._over_cost() else None
+                    nxt = pick() if not self._over_cost() else None
                     if nxt is not None:
                         in_flight[pool.submit(self._attempt, nxt, seed)] = nxt
+
+    def _difficulty(self, order: dict[str, int]) -> Callable[[Task], tuple[float, int, int]]:
+        """The curriculum's sort key: most familiar first (the guide's similarity to solved tasks), then the
+        fewest programs spent on it in earlier rounds, then the given order."""
+        def key(task: Task) -> tuple[float, int, int]:
+            try:
+                familiar = self.learner.familiarity(task)
+            except Exception:  # an estimate only: a task it cannot read keeps its place
+                familiar = 0.0
+            return (-round(familiar, 3), self.state.per_task[task.name].programs_tried, order[task.name])
+        return key
 
     def _attempt(self, task: Task, seed: int) -> tuple[Attempt, tuple[bool, str]]:
         """Propose (in a worker thread); for a success that may be learned, also cross-validate it."""
@@ -299,6 +322,7 @@ class Run:
             res.error = next((str(e.get("error") or e.get("reason")) for e in attempt.log if isinstance(e, dict)
                               and (e.get("error") or e.get("event") == "cannot-attempt")), None)
         self.state.done_in_round.append(task.name)
+        p.setdefault("order", []).append(task.name)
         self._append("attempts.jsonl", record)
 
     def _finish_round(self, r: int, seconds: float) -> RoundMetrics:
@@ -309,7 +333,9 @@ class Run:
                          tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
                          cost_usd=round(p.get("cost_usd", 0.0), 6), model_calls=p.get("model_calls", 0),
                          skill_uses=p.get("skill_uses", 0),
-                         extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0)})
+                         extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0),
+                                "order": p.get("order", []),
+                                "curriculum": bool(self.config.curriculum and self.config.learning)})
         if self.config.learning:
             if self.config.compress:
                 learned = self.learner.compress(r)
@@ -330,6 +356,8 @@ class Run:
         answers = m.newly_solved + p.get("replaced", 0)
         m.reuse = round(p.get("reusing", 0) / answers, 3) if answers else 0.0
         m.library_size, m.learned_skills = self.learner.library_size()
+        if self.config.learning:
+            m.extra["evidence"] = self.learner.evidence_summary()
         m.seconds = round(seconds, 2)
         m.finish()
         self.state.rounds.append(m)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import policy
-from .guide import Guide, Solved, features
+from .guide import Guide, Solved, features, similarity
 from .lang.components import Component, components_from_skills, to_spec
 from .proposer import Attempt, Solution
 from .sandbox import Sandbox
@@ -36,6 +36,8 @@ class Learner:
         self._components: list[Component] | None = None
         self._guide: Guide | None = None
         self._solved: dict[tuple[str, str], Solved | None] = {}  # (skill, hash) -> what the guide learns from it
+        self._task_features: dict[str, tuple[float, ...]] = {}
+        self._similarities: dict[tuple[str, str, str], float] = {}
 
     # ---- search building blocks ----------------------------------------------------------------------------
 
@@ -93,6 +95,27 @@ class Learner:
                       features([list(e.inputs) for e in examples], [e.output for e in examples]),
                       frozenset(ops(comp.program)), comp.evidence, task)
 
+    def familiarity(self, task: Task) -> float:
+        """How much a task resembles the library's solved tasks of its signature (the guide's similarity of
+        the nearest one, 0..1; 0 when none is alike): the curriculum's estimate of how easy it is now."""
+        guide = self.guide()
+        solver = task.for_solver()
+        sig = (tuple(solver.input_types), solver.output_type)
+        f = self._task_features.get(task.name)
+        if f is None:
+            f = features([list(e.inputs) for e in solver.examples], [e.output for e in solver.examples])
+            self._task_features[task.name] = f
+        best = 0.0
+        for s in guide.solved:
+            if s.signature != sig or s.task == task.name:
+                continue
+            key = (task.name, s.skill, s.task)
+            sim = self._similarities.get(key)
+            if sim is None:
+                sim = self._similarities[key] = similarity(f, s.features)
+            best = max(best, sim)
+        return best
+
     def invalidate(self) -> None:
         """Forget cached components (and the guide) after the library changed."""
         with self._lock:
@@ -134,6 +157,27 @@ class Learner:
     def check_held_out(self, sol: Solution, task: Task) -> Verdict:
         """Whether a solution also passes the task's held-out examples (measurement only)."""
         return self.verify(sol, task.held_out, task.check)
+
+    def evidence_summary(self) -> dict[str, Any]:
+        """The learned skills by evidence (:func:`evoskill.lang.components.evidence_score`): how many are weak
+        (costed 3 nodes), how many trusted (may cost 1 where the guide votes for them), the median, and how
+        many came from practice."""
+        from .guide import TRUSTED_EVIDENCE
+        from .lang.components import WEAK_EVIDENCE, parse_evidence
+
+        learned = [c for c in self.components() if c.kind in LEARNED_KINDS]
+        scores = sorted(c.evidence for c in learned)
+        practice = 0
+        for rec in self.library.list():
+            if rec.kind in LEARNED_KINDS:
+                try:
+                    ev = parse_evidence(self.library.get(rec.name).manifest.metadata.get("evoskill-evidence", ""))
+                except Exception:
+                    continue
+                practice += ev.get("source") == "practice"
+        return {"learned": len(learned), "weak": sum(1 for x in scores if x < WEAK_EVIDENCE),
+                "trusted": sum(1 for x in scores if x >= TRUSTED_EVIDENCE),
+                "median": scores[len(scores) // 2] if scores else None, "from_practice": practice}
 
     def library_size(self) -> tuple[int, int]:
         """(active skills, learned skills among them)."""
