@@ -54,6 +54,9 @@ class EvolveConfig:
     cross_validate: bool = True
     #: with learning, attempt first the tasks most like those already solved (re-estimated after each task)
     curriculum: bool = True
+    #: an answer becomes a skill only if it also passes the task's held-out examples (practice tasks, whose
+    #: held-out examples are fresh inputs the agent drew itself)
+    require_generalized: bool = False
     #: stop the run cleanly (resumable) once the model calls have cost this many USD (None: no limit)
     max_cost: float | None = None
 
@@ -301,6 +304,8 @@ class Run:
             p["skill_uses"] = p.get("skill_uses", 0) + len(sol.uses)
             if self.config.learning:
                 admitted, why = admission
+                if admitted and self.config.require_generalized and not res.generalized:
+                    admitted, why = False, "not kept: the answer fails fresh inputs"
                 record["admission"] = why
                 evidence = format_evidence({
                     "examples": len(task.examples),
