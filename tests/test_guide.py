@@ -44,8 +44,8 @@ def _solved(skill: str, task: Task, uses: set[str], evidence: float = 1.0) -> So
 
 SORT_DESC_A = _lists("a", [([3, 1, 2], [3, 2, 1]), ([5, 9, 0, 4], [9, 5, 4, 0]), ([7, 7, 1], [7, 7, 1]),
                            ([2, 8], [8, 2])])
-SORT_DESC_B = _lists("b", [([4, 6, 5], [6, 5, 4]), ([1, 0, 3, 2], [3, 2, 1, 0]), ([9, 2, 9], [9, 9, 2]),
-                           ([0, 5, 1, 1, 7], [7, 5, 1, 1, 0])])
+SORT_DESC_B = _lists("b", [([4, 2, 3], [4, 3, 2]), ([6, 10, 1, 5], [10, 6, 5, 1]), ([8, 8, 2], [8, 8, 2]),
+                           ([3, 9], [9, 3])])
 
 
 @pytest.mark.parametrize("name", ["c001_1", "c040_1", "c121_1"])
@@ -72,6 +72,11 @@ def test_a_solved_neighbour_votes_for_its_skill_and_makes_the_search_cheaper(com
     assert plain["sort-desc"].cost == 2 and guided["sort-desc"].cost == 1  # voted, with evidence: a primitive's cost
     assert plain["aa-plus-one"].cost == 2 and guided["aa-plus-one"].cost == 3  # nobody voted: one node more
     assert guided["list-sort"].rank == 1.0 and guided["list-reverse"].rank == 1.0 and guided["list-max"].rank == 0.0
+    # a close neighbour never needed list-max: it comes one node later; what it used keeps its cost
+    assert plan.confidence >= 0.3 and guided["list-max"].cost == plain["list-max"].cost + 1
+    assert guided["list-sort"].cost == plain["list-sort"].cost
+    far = apply(learned, type(plan)({"list-sort": 1.0}, 0.1))
+    assert {c.name: c.cost for c in far}["list-max"] == plain["list-max"].cost  # a distant one: no such prior
     a = synthesize(SORT_DESC_B, learned, budget_seconds=60, max_programs=200_000)
     b = synthesize(SORT_DESC_B, list(guided.values()), budget_seconds=60, max_programs=200_000)
     assert b.solved and b.source == "(sort-desc x0)"

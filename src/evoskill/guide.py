@@ -15,7 +15,11 @@ budget cut-off inside a level then falls on the least likely ones); a learned sk
 neighbours (score >= ``VOTED``) costs 1 node with enough evidence (else 2, however weak its evidence: the
 task at hand resembles the one it came from); a learned skill nobody voted for costs one node more than it
 would without the guide, so that a search that does not need it is not slowed by it; a
-primitive with a strong vote loses the usage penalty of one node. With an empty library (no solved task)
+primitive with a strong vote loses the usage penalty of one node, and when the nearest solved task is
+close (similarity >= ``CONFIDENT``) a primitive none of the neighbours used costs one node more (a
+contextual prior in the spirit of DreamCoder's grammar, over components rather than parent-child pairs).
+The constants (``K`` = 5, ``CONFIDENT``, one node) were chosen by four probes on lists-rule at 10,000
+programs (NOTE-issue17.md). With an empty library (no solved task)
 the plan is empty and the search order is exactly the order without a guide.
 
 The features (:func:`features`) are cheap facts about the examples: lengths and their ratios, whether the
@@ -41,6 +45,10 @@ K = 5
 VOTED = 0.25
 #: at least this evidence for a voted skill to become as cheap as a primitive
 TRUSTED_EVIDENCE = 0.5
+#: when the nearest solved task is at least this similar, a primitive none of the neighbours used costs
+#: ``UNVOTED_PRIMITIVE`` nodes more (the contextual prior: what similar tasks never needed comes later)
+CONFIDENT = 0.3
+UNVOTED_PRIMITIVE = 1
 
 
 # ---- features --------------------------------------------------------------------------------------------
@@ -238,5 +246,7 @@ def apply(components: Sequence[Any], plan: Plan) -> list[Any]:
                 bias = 1
         elif s >= 0.5 and base > 1:
             bias = -1
+        elif s == 0.0 and plan.confidence >= CONFIDENT:
+            bias = UNVOTED_PRIMITIVE
         out.append(replace(c, rank=s, bias=bias) if (s or bias) else c)
     return out
