@@ -14,6 +14,10 @@ the probe (and their ratio), the curriculum order of round 1 when the run report
 each run. A table goes to stdout and is appended to ``benchmarks/results/results.md`` with the exact
 command; everything else (run folders, ``learning.json``) under ``--out``.
 
+``--practice ROUNDS`` first runs ``evoskill practice`` from the built-in skills (no given task) and adds a
+``practiced`` run per set of ``--practice-sets``: one round with that library frozen, against the first
+round of ``--no-learning``.
+
 ``--library DIR`` starts the learning runs (and the ``--no-learning`` one) from a copy of DIR instead of
 the built-in skills (e.g. a library after ``evoskill practice``).
 """
@@ -99,6 +103,15 @@ def overfit(report: dict[str, Any]) -> int:
 def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     lib = Path(a.library) if a.library else None
     row: dict[str, Any] = {"set": tasks, "budget": budget}
+    if a.practiced is not None and tasks in a.practice_sets:
+        # the library after practice alone (no given task), frozen: one round against --no-learning's first
+        run_dir = out / f"{tasks}-{budget}-practiced"
+        report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=1, learning=False,
+                              library=a.practiced, seed=a.seed)
+        row["practiced"] = {"solved": [report["solved"]], "generalized": [report["generalized"]],
+                            "tasks": report["tasks"], "overfit": overfit(report), "wall_seconds": round(wall, 1),
+                            "learned_skills": report["rounds"][-1]["learned_skills"]}
+        print(json.dumps({"practiced": row["practiced"]}), file=sys.stderr, flush=True)
     for label, learning in (("learning", True), ("no-learning", False)):
         if label not in a.arms:
             continue
@@ -135,7 +148,7 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
              "| set | programs/task | run | solved per round | generalized per round | overfit | "
              "median programs / solved, round 1 → last (tasks) | wall s |", "|" + "---|" * 8]
     for r in rows:
-        for label in ("learning", "no-learning"):
+        for label in ("learning", "no-learning", "practiced"):
             if label not in r:
                 continue
             d = r[label]
@@ -161,17 +174,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS / "learning"))
     p.add_argument("--arms", nargs="+", default=["learning", "no-learning"], choices=["learning", "no-learning"],
                    help="which runs (the --no-learning one does not depend on the library's learning)")
+    p.add_argument("--practice", type=int, default=0, metavar="ROUNDS",
+                   help="first run `evoskill practice` for ROUNDS rounds from the built-in skills, then measure "
+                        "each of --practice-sets with that library frozen (one round, the 'practiced' run)")
+    p.add_argument("--practice-tasks", type=int, default=40)
+    p.add_argument("--practice-programs", type=int, default=100_000)
+    p.add_argument("--practice-sets", nargs="+", default=["lists-rule"])
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     t0 = time.monotonic()
+    a.practiced = None
+    if a.practice:
+        pdir = out / "practice"
+        if pdir.exists():
+            shutil.rmtree(pdir)
+        argv_p = ["practice", "--rounds", str(a.practice), "--tasks", str(a.practice_tasks), "--max-programs",
+                  str(a.practice_programs), "--budget", str(a.seconds), "--fresh-library", "--workers", "1",
+                  "--seed", str(a.seed), "--run-dir", str(pdir), "--json"]
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            if cli(argv_p) != 0:
+                raise SystemExit(f"evoskill {' '.join(argv_p)} failed")
+        a.practiced = pdir / "library"
+        rep = json.loads((pdir / "report.json").read_text())
+        print(json.dumps({"practice": rep["rounds"], "seconds": round(time.monotonic() - t0)}), file=sys.stderr,
+              flush=True)
     for budget in a.budgets:
         for tasks in a.sets:
             rows.append(measure(tasks, budget, a, out))
             (out / "learning.json").write_text(json.dumps(rows, indent=1))
     command = "python benchmarks/learning.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
     text = table(rows, command) + f"\nTotal wall time {time.monotonic() - t0:.0f} s.\n"
+    if a.practice:
+        rep = json.loads((out / "practice" / "report.json").read_text())
+        text += "\nPractice (no given task): " + "; ".join(
+            f"round {r['round']}: {r['proposed']} proposed, {r['solved']} solved, {r['generalized']} generalized, "
+            f"{r['kept']} kept" for r in rep["rounds"]) + "\n"
     print(text)
     with open(RESULTS / "results.md", "a", encoding="utf-8") as f:
         f.write("\n" + text)
