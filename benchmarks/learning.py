@@ -40,7 +40,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def evolve(tasks: str, run_dir: Path, *, max_programs: int, seconds: float, rounds: int, learning: bool,
-           library: Path | None, seed: int) -> tuple[dict[str, Any], float]:
+           library: Path | None, seed: int, extra: list[str] | None = None) -> tuple[dict[str, Any], float]:
     """One ``evoskill evolve`` run (one worker); returns its report and wall seconds."""
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -48,6 +48,7 @@ def evolve(tasks: str, run_dir: Path, *, max_programs: int, seconds: float, roun
             "--run-dir", str(run_dir), "--workers", "1", "--seed", str(seed), "--json"]
     if not learning:
         argv.append("--no-learning")
+    argv += extra or []
     if library is None:
         argv.append("--fresh-library")
     else:
@@ -117,7 +118,8 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
             continue
         run_dir = out / f"{tasks}-{budget}-{label}"
         report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=a.rounds,
-                              learning=learning, library=lib, seed=a.seed)
+                              learning=learning, library=lib, seed=a.seed,
+                              extra=["--no-curriculum"] if a.no_curriculum else None)
         row[label] = {
             "solved": [m["solved"] for m in report["rounds"]],
             "generalized": [m["generalized"] for m in report["rounds"]],
@@ -174,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS / "learning"))
     p.add_argument("--arms", nargs="+", default=["learning", "no-learning"], choices=["learning", "no-learning"],
                    help="which runs (the --no-learning one does not depend on the library's learning)")
+    p.add_argument("--no-curriculum", action="store_true", help="pass --no-curriculum to evolve (an ablation)")
     p.add_argument("--practice", type=int, default=0, metavar="ROUNDS",
                    help="first run `evoskill practice` for ROUNDS rounds from the built-in skills, then measure "
                         "each of --practice-sets with that library frozen (one round, the 'practiced' run)")

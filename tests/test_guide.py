@@ -143,8 +143,15 @@ def test_evidence_metadata_reaches_the_components() -> None:
                          "evoskill-program": "(text-upper x0)", "evoskill-evidence": text}),
               S("old", {"evoskill-kind": "solution", "evoskill-signature": "str -> str",
                         "evoskill-program": "(text-lower x0)"})]
+    failed_given = format_evidence({"examples": 6, "checked": "cross-validated", "held-out": "failed"})
+    failed_practice = failed_given + ";source=practice"
+    skills += [S(n, {"evoskill-kind": "solution", "evoskill-signature": "str -> str",
+                     "evoskill-program": "(text-trim x0)", "evoskill-evidence": e})
+               for n, e in (("given", failed_given), ("practised", failed_practice))]
     cs = {c.name: c for c in components_from_skills(skills)}
     assert cs["weak"].evidence < WEAK_EVIDENCE and cs["weak"].cost == 3
+    # a given task's held-out verdict is for measurement only; a practice task's fresh inputs count
+    assert cs["given"].evidence == 1.0 and cs["practised"].evidence < WEAK_EVIDENCE
     assert cs["old"].evidence == 0.5 and cs["old"].cost == 2  # stored before evidence: as before
     helped = {c.name: c for c in components_from_skills(skills, {"weak": {"uses": 3, "successes": 3}})}
     assert helped["weak"].evidence > 0.5 and helped["weak"].cost == 1

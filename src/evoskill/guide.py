@@ -6,9 +6,9 @@ components its program calls. Nothing else: held-out examples never reach the gu
 
 What it proposes for a new task (:meth:`Guide.plan`): a nearest-neighbour vote. The solved tasks of the
 same signature are ranked by the distance of their features to the new task's; the ``K`` nearest vote, each
-with weight ``similarity x evidence`` (:func:`evoskill.lang.components.evidence_score`: a skill learned from few examples, or whose
-answer failed the held-out check, votes little), for every component its program calls and for its own
-skill. A component's score is the share of the vote it received (0..1).
+with weight ``similarity x evidence`` (:func:`evoskill.lang.components.evidence_score`: a skill learned
+from few examples that cross-validation could not check votes little), for every component its program
+calls and for its own skill. A component's score is the share of the vote it received (0..1).
 
 How the search uses it (:func:`apply`): components are tried in decreasing score within a cost level (a
 budget cut-off inside a level then falls on the least likely ones); a learned skill voted for by the

@@ -19,9 +19,10 @@ another task has used it.
 
 Evidence before reuse (issue 17): each learned skill also has an ``evidence`` score
 (:func:`evidence_score`, from its ``evoskill-evidence`` metadata: how many solver examples it was learned
-from, whether cross-validation could check it, whether its answer passed the task's held-out check, plus
-how many other tasks' cross-validated answers call it). A skill with little evidence (< ``WEAK_EVIDENCE``:
-e.g. two examples, or an answer that failed its held-out check and helped no other task) costs 3 nodes.
+from, whether cross-validation could check it, whether a practice task's answer passed the fresh inputs
+it was checked on, plus how many other tasks' cross-validated answers call it; a given task's held-out
+verdict is recorded but never counts). A skill with little evidence (< ``WEAK_EVIDENCE``: e.g. two examples
+that cross-validation could not check, and no other task helped) costs 3 nodes.
 The guide (:mod:`evoskill.guide`) then moves costs per task (``bias``) and orders components within a
 cost level (``rank``); both are 0 without a guide, which leaves the order as it was.
 
@@ -165,13 +166,18 @@ def skill_evidence(meta: Mapping[str, str], helped: int = 0) -> float:
 
     A skill stored before evidence was recorded (or an abstraction, which has no examples of its own)
     counts as learned from 3 cross-validated examples: a neutral 0.5, the cost it had before.
+
+    The held-out verdict of a given task is recorded (provenance) but does not count: a task's held-out
+    examples are for measurement only, and the loop decides nothing on them. Only a practice task's
+    held-out check counts, because its held-out inputs are fresh inputs the agent drew for itself.
     """
     ev = parse_evidence(meta.get("evoskill-evidence", ""))
     try:
         examples = int(ev.get("examples", "3"))
     except ValueError:
         examples = 0
-    return evidence_score(examples, ev.get("checked", ""), ev.get("held-out", ""), helped)
+    held_out = ev.get("held-out", "") if ev.get("source") == "practice" else ""
+    return evidence_score(examples, ev.get("checked", ""), held_out, helped)
 
 
 def core_components(stats: Mapping[str, Any] | None = None) -> list[Component]:
