@@ -71,6 +71,8 @@ def test_practice_keeps_generalizing_skills_marked_as_practice(tmp_path: Path, c
         assert meta["evoskill-origin"].startswith("task:practice-r1-")
         assert parse_evidence(meta["evoskill-evidence"])["source"] == "practice"
     assert row["evidence"]["from_practice"] == row["kept"]
+    # practice leaves the primitives' usage prior alone: it would only echo the task sampler
+    assert all(library.stats(r.name).uses == 0 for r in library.list() if r.kind == "primitive")
     dreamed = [json.loads(x) for x in (run / "round-1-tasks.jsonl").read_text().splitlines()]
     attempts = [json.loads(x) for x in (run / "round-1" / "attempts.jsonl").read_text().splitlines()]
     assert {a["task"] for a in attempts} == {d["name"] for d in dreamed}

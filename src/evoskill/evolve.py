@@ -320,7 +320,7 @@ class Run:
                     p["new_skills"] = p.get("new_skills", 0) + 1
                 else:
                     p["not_admitted"] = p.get("not_admitted", 0) + (0 if admitted else 1)
-                self.learner.record_uses(sol, admitted)
+                self.learner.record_uses(sol, admitted, learned_only=task.name.startswith(PRACTICE_PREFIX))
         elif retry:
             record["kept"] = "previous answer kept: no new answer found"
         else:

@@ -237,9 +237,12 @@ class Learner:
         skill = result.name if result.ok else None
         return skill, result.reason or ("stored" if skill else "rejected")
 
-    def record_uses(self, sol: Solution, success: bool = True) -> None:
-        """Count a use of every skill the solution calls; ``success`` is False for an overfit-looking one."""
-        for name in sol.uses:
+    def record_uses(self, sol: Solution, success: bool = True, *, learned_only: bool = False) -> None:
+        """Count a use of every skill the solution calls; ``success`` is False for an overfit-looking one.
+        ``learned_only``: count only learned skills (a practice answer: how often a primitive appears in
+        programs the agent sampled itself says more about the sampler than about tasks)."""
+        names = self.learned_uses(sol) if learned_only else sol.uses
+        for name in names:
             try:
                 self.library.record_use(name, success)
             except Exception:  # a skill merged away meanwhile: statistics are best effort
