@@ -118,3 +118,11 @@ def test_learned_shortcuts_do_not_crowd_out_the_sources(comps: list[Component]) 
     r = synthesize(task.for_solver(), [*comps, *learned], budget_seconds=60, max_programs=1_000_000)
     assert r.solved and r.source is not None and "list-zip-with" in r.source, r.source
     assert _generalizes(task, r.source, comps + learned)
+
+
+@pytest.mark.parametrize("name", ["c005_1", "c009_1"])
+def test_the_program_budget_holds_with_function_searches(name: str) -> None:
+    # before: a function search could overrun the pointwise share by 40,000 programs (90,000 tried of 10,000)
+    task = next(t for t in load_tasks("lists-rule") if t.name == name)
+    r = synthesize(task, core_components(), budget_seconds=120, max_programs=10_000)
+    assert r.programs_tried <= 15_000

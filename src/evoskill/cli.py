@@ -449,6 +449,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return 0 if result["solved"] else 1
 
 
+def cmd_practice(args: argparse.Namespace) -> int:
+    from .session import run_practice
+
+    report = run_practice(args, console=None if args.json else out)
+    if args.json:
+        _emit(args, report, lambda: None)
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     from . import keys
 
@@ -655,6 +664,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--run-dir", default=None, help="where records go (default: runs/<time>)")
             sp.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
             sp.add_argument("--no-compress", action="store_true", help="skip library learning by compression")
+            sp.add_argument("--no-curriculum", action="store_true",
+                            help="attempt tasks in the given order (default with learning: the ones most like "
+                                 "those already solved first)")
             sp.add_argument("--fresh-library", action="store_true",
                             help="start from a new library holding only the built-in skills (in the run dir)")
             sp.add_argument("--executor", choices=["local", "ray"], default="local",
@@ -678,6 +690,18 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "evolve":
             sp.add_argument("--max-cost", type=float, default=None, metavar="USD",
                             help="stop the run cleanly (resumable) once model calls have cost this much")
+
+    sp = add("practice", cmd_practice, "learn with no given task: solve tasks the agent proposes to itself")
+    sp.add_argument("--rounds", type=int, default=3)
+    sp.add_argument("--tasks", type=int, default=40, help="tasks proposed per round")
+    sp.add_argument("--budget", type=float, default=10.0, help="seconds per task")
+    sp.add_argument("--max-programs", type=int, default=100_000, help="programs per task (default 100000)")
+    sp.add_argument("--signature", default="list[int] -> list[int]", help="the type of the tasks to propose")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--workers", type=int, default=1)
+    sp.add_argument("--run-dir", default=None, help="where records go (default: runs/practice-<time>)")
+    sp.add_argument("--fresh-library", action="store_true",
+                    help="start from a new library holding only the built-in skills (in the run dir)")
 
     sp = add("mcp", cmd_mcp, "serve the library over MCP (skills as resources; search, run, solve, submit tools)")
     sp.add_argument("--transport", choices=["stdio", "http"], default="stdio")

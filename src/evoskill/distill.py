@@ -294,7 +294,7 @@ def _same_solution(library: LibraryStore, name: str, solution: Solution, example
 
 
 def distill(solution: Solution, task: Task, *, library: LibraryStore, sandbox: Sandbox, round: int = 0,
-            name: str | None = None, description: str | None = None) -> DistillResult:
+            name: str | None = None, description: str | None = None, evidence: str = "") -> DistillResult:
     """Turn a verified ``solution`` of ``task`` into a skill in ``library``; see the module docstring.
 
     ``name``/``description`` (e.g. from a model) are used only if they are valid; otherwise both are
@@ -342,6 +342,8 @@ def distill(solution: Solution, task: Task, *, library: LibraryStore, sandbox: S
                 "evoskill-signature": signature}
     if expr is not None:
         metadata["evoskill-program"] = solution.source
+    if evidence:  # what it was learned from: examples, cross-validation, held-out check, practice
+        metadata["evoskill-evidence"] = evidence
     metadata["evoskill-version"] = next_version(library, skill_name)
     body = body_text(skill_name, desc, signature, solution.source if expr is not None else None, examples,
                      task=task)

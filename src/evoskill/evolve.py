@@ -18,17 +18,20 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from .admission import admit
 from .errors import UserError
+from .lang.components import format_evidence
 from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
 from .models.base import ConfigurationError
 from .proposer import Attempt, Proposer
 from .tasks import Task
+
+#: Tasks whose names start with this were proposed by the agent itself (``evoskill practice``).
+PRACTICE_PREFIX = "practice-"
 
 #: Called with ("start", round, number of tasks to attempt) when a round starts or resumes,
 #: ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.
@@ -50,6 +53,11 @@ class EvolveConfig:
     compress: bool = True
     curate: bool = True
     cross_validate: bool = True
+    #: with learning, attempt first the tasks most like those already solved (re-estimated after each task)
+    curriculum: bool = True
+    #: an answer becomes a skill only if it also passes the task's held-out examples (practice tasks, whose
+    #: held-out examples are fresh inputs the agent drew itself)
+    require_generalized: bool = False
     #: stop the run cleanly (resumable) once the model calls have cost this many USD (None: no limit)
     max_cost: float | None = None
 
@@ -200,11 +208,22 @@ class Run:
         """
         seed = self.config.seed * 1000 + r
         order = {t.name: i for i, t in enumerate(todo)}
-        queue = iter(todo)
+        pending = list(todo)
+
+        def pick() -> Task | None:
+            if not pending:
+                return None
+            if self.config.curriculum and self.config.learning:
+                pending.sort(key=self._difficulty(order))
+            return pending.pop(0)
+
         with self.executor(max(1, self.config.workers)) as pool:
             in_flight: dict[Future[tuple[Attempt, tuple[bool, str]]], Task] = {}
-            for task in islice(queue, max(1, self.config.workers)):
-                in_flight[pool.submit(self._attempt, task, seed)] = task
+            for _ in range(max(1, self.config.workers)):
+                first = pick()
+                if first is None:
+                    break
+                in_flight[pool.submit(self._attempt, first, seed)] = first
             while in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: order[in_flight[f].name]):
@@ -214,9 +233,20 @@ class Run:
                     self.state.partial["seconds"] = time.monotonic() - t0
                     self._checkpoint()
                     self.listener("task", task.name, attempt)
-                    nxt = next(queue, None) if not self._over_cost() else None
+                    nxt = pick() if not self._over_cost() else None
                     if nxt is not None:
                         in_flight[pool.submit(self._attempt, nxt, seed)] = nxt
+
+    def _difficulty(self, order: dict[str, int]) -> Callable[[Task], tuple[float, int, int]]:
+        """The curriculum's sort key: most familiar first (the guide's similarity to solved tasks), then the
+        fewest programs spent on it in earlier rounds, then the given order."""
+        def key(task: Task) -> tuple[float, int, int]:
+            try:
+                familiar = self.learner.familiarity(task)
+            except Exception:  # an estimate only: a task it cannot read keeps its place
+                familiar = 0.0
+            return (-round(familiar, 3), self.state.per_task[task.name].programs_tried, order[task.name])
+        return key
 
     def _attempt(self, task: Task, seed: int) -> tuple[Attempt, tuple[bool, str]]:
         """Propose (in a worker thread); for a success that may be learned, also cross-validate it."""
@@ -275,8 +305,15 @@ class Run:
             p["skill_uses"] = p.get("skill_uses", 0) + len(sol.uses)
             if self.config.learning:
                 admitted, why = admission
+                if admitted and self.config.require_generalized and not res.generalized:
+                    admitted, why = False, "not kept: the answer fails fresh inputs"
                 record["admission"] = why
-                skill, reason = self.learner.distill(sol, task, r) if admitted else (None, why)
+                evidence = format_evidence({
+                    "examples": len(task.examples),
+                    "checked": "cross-validated" if "cross-validated" in why else "uncheckable",
+                    "held-out": ("passed" if res.generalized else "failed") if task.held_out else "",
+                    "source": "practice" if task.name.startswith(PRACTICE_PREFIX) else ""})
+                skill, reason = self.learner.distill(sol, task, r, evidence) if admitted else (None, why)
                 res.skill = skill
                 record["skill"] = skill
                 record["distill"] = reason
@@ -284,13 +321,14 @@ class Run:
                     p["new_skills"] = p.get("new_skills", 0) + 1
                 else:
                     p["not_admitted"] = p.get("not_admitted", 0) + (0 if admitted else 1)
-                self.learner.record_uses(sol, admitted)
+                self.learner.record_uses(sol, admitted, learned_only=task.name.startswith(PRACTICE_PREFIX))
         elif retry:
             record["kept"] = "previous answer kept: no new answer found"
         else:
             res.error = next((str(e.get("error") or e.get("reason")) for e in attempt.log if isinstance(e, dict)
                               and (e.get("error") or e.get("event") == "cannot-attempt")), None)
         self.state.done_in_round.append(task.name)
+        p.setdefault("order", []).append(task.name)
         self._append("attempts.jsonl", record)
 
     def _finish_round(self, r: int, seconds: float) -> RoundMetrics:
@@ -301,7 +339,9 @@ class Run:
                          tokens_in=p.get("tokens_in", 0), tokens_out=p.get("tokens_out", 0),
                          cost_usd=round(p.get("cost_usd", 0.0), 6), model_calls=p.get("model_calls", 0),
                          skill_uses=p.get("skill_uses", 0),
-                         extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0)})
+                         extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0),
+                                "order": p.get("order", []),
+                                "curriculum": bool(self.config.curriculum and self.config.learning)})
         if self.config.learning:
             if self.config.compress:
                 learned = self.learner.compress(r)
@@ -322,6 +362,8 @@ class Run:
         answers = m.newly_solved + p.get("replaced", 0)
         m.reuse = round(p.get("reusing", 0) / answers, 3) if answers else 0.0
         m.library_size, m.learned_skills = self.learner.library_size()
+        if self.config.learning:
+            m.extra["evidence"] = self.learner.evidence_summary()
         m.seconds = round(seconds, 2)
         m.finish()
         self.state.rounds.append(m)

@@ -137,6 +137,7 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
     config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
                           learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
                           max_programs=args.max_programs, compress=not getattr(args, "no_compress", False),
+                          curriculum=not getattr(args, "no_curriculum", False),
                           max_cost=getattr(args, "max_cost", None))
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
                     output_bytes=4_000_000)
@@ -215,4 +216,34 @@ def run_solve(args: Namespace) -> dict[str, Any]:
                     result["distill"] = "not stored: " + why
                 learner.record_uses(sol, admitted)
     return result
+
+
+def run_practice(args: Namespace, console: Console | None = None) -> dict[str, Any]:
+    """``evoskill practice``: self-proposed tasks at the edge of the library, kept if they generalize."""
+    from .practice import PracticeConfig, parse_signature_arg, practice
+
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / ("practice-" + time.strftime("%Y%m%d-%H%M%S"))
+    if (run_dir / "report.json").exists():
+        raise UserError(f"{run_dir} already holds a practice run", fix="choose another --run-dir")
+    fresh = run_dir if getattr(args, "fresh_library", False) else None
+    library = open_library(args.library, fresh_in=fresh)
+    config = PracticeConfig(rounds=args.rounds, tasks=args.tasks, budget_seconds=args.budget,
+                            max_programs=args.max_programs, signature=parse_signature_arg(args.signature),
+                            seed=args.seed, workers=max(1, args.workers))
+    limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
+                    output_bytes=4_000_000)
+    with Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox:
+        report = practice(library, sandbox, config, run_dir,
+                          proposer_factory=lambda learner: make_proposer("search", None, sandbox, learner,
+                                                                         max_programs=config.max_programs))
+    if console is not None:
+        t = Table("round", "proposed", "solved", "generalized", "kept as skills", title="evoskill practice",
+                  box=box.SIMPLE)
+        for r in report["rounds"]:
+            t.add_row(str(r["round"]), str(r["proposed"]), str(r["solved"]), str(r["generalized"]), str(r["kept"]))
+        console.print(t)
+        console.print(f"Records in {run_dir}/ (report.json, round-N-tasks.jsonl); library at {library.root}")
+    report["run_dir"] = str(run_dir)
+    report["library"] = str(library.root)
+    return report
 

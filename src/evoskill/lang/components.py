@@ -17,6 +17,15 @@ skill that no solution has used yet costs at least ``UNPROVEN_COST`` (2) nodes: 
 plentiful and some encode overfit solutions, so a shortcut becomes as cheap as a primitive only once
 another task has used it.
 
+Evidence before reuse (issue 17): each learned skill also has an ``evidence`` score
+(:func:`evidence_score`, from its ``evoskill-evidence`` metadata: how many solver examples it was learned
+from, whether cross-validation could check it, whether a practice task's answer passed the fresh inputs
+it was checked on, plus how many other tasks' cross-validated answers call it; a given task's held-out
+verdict is recorded but never counts). A skill with little evidence (< ``WEAK_EVIDENCE``: e.g. two examples
+that cross-validation could not check, and no other task helped) costs 3 nodes.
+The guide (:mod:`evoskill.guide`) then moves costs per task (``bias``) and orders components within a
+cost level (``rank``); both are 0 without a guide, which leaves the order as it was.
+
 Model-written Python skills (no ``evoskill-program``) are components too: in the host they are a stub
 that refuses to run; :func:`from_spec`, inside the sandboxed search worker, imports their script.
 
@@ -39,6 +48,8 @@ from .program import Expr, compile_program, ops, parse, to_sexpr
 LEARNED_KINDS = ("solution", "abstraction")
 #: A learned skill no other solution has used yet costs this many nodes: a shortcut must earn its price.
 UNPROVEN_COST = 2
+#: A learned skill with less evidence than this (:func:`evidence_score`) costs 3 nodes.
+WEAK_EVIDENCE = 0.3
 
 
 def _sandbox_only(name: str) -> Callable[..., Any]:
@@ -75,6 +86,12 @@ class Component:
     script: str | None = None
     #: tasks this skill was learned from, itself or through a skill it calls: it may not solve them again
     tasks: frozenset[str] = frozenset()
+    #: how far a learned skill may be trusted (:func:`evidence_score`); 1.0 for primitives
+    evidence: float = 1.0
+    #: the guide's score for the task at hand: tried earlier within a cost level (0: no opinion)
+    rank: float = 0.0
+    #: the guide's change to the cost, in nodes, for the task at hand
+    bias: int = 0
 
     @property
     def arity(self) -> int:
@@ -85,9 +102,12 @@ class Component:
         """Search cost in nodes, from the usage prior (see the module docstring)."""
         w = min(max(self.weight, 1e-6), 1.0)
         base = min(3, max(1, 1 + round(-math.log2(2 * w))))
-        if self.kind in LEARNED_KINDS and self.uses == 0:
-            return max(base, UNPROVEN_COST)
-        return base
+        if self.kind in LEARNED_KINDS:
+            floor = UNPROVEN_COST if self.uses == 0 else 1
+            if self.evidence < WEAK_EVIDENCE:  # little evidence, little weight
+                floor = 3
+            base = max(base, floor)
+        return min(4, max(1, base + self.bias)) if self.bias else base
 
     @property
     def signature(self) -> str:
@@ -110,6 +130,56 @@ def _stat(stats: Mapping[str, Any] | None, name: str) -> tuple[int, int]:
     if isinstance(s, tuple | list) and len(s) == 2:
         return int(s[0]), int(s[1])
     return int(getattr(s, "uses", 0)), int(getattr(s, "successes", 0))
+
+
+def evidence_score(examples: int, checked: str = "", held_out: str = "", helped: int = 0) -> float:
+    """How much a learned skill may be trusted as a cheap building block (0 .. 1.5).
+
+    ``examples``: solver examples it was learned from (6 or more count fully); ``checked``:
+    ``cross-validated`` or ``uncheckable`` (too few examples to hold one back); ``held_out``: ``passed``,
+    ``failed`` or ``""`` (no held-out check); ``helped``: other tasks whose cross-validated answers call it.
+    """
+    score = min(max(examples, 0), 6) / 6
+    if checked == "uncheckable":
+        score *= 0.6
+    if held_out == "failed":
+        score *= 0.25
+    elif held_out == "passed":
+        score = min(1.0, score * 1.25)
+    return round(min(1.5, score + 0.25 * max(helped, 0)), 3)
+
+
+def parse_evidence(text: str) -> dict[str, str]:
+    """``evoskill-evidence`` metadata (``key=value;key=value``) as a dict."""
+    out = {}
+    for part in (text or "").split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip():
+            out[key.strip()] = value.strip()
+    return out
+
+
+def format_evidence(fields: Mapping[str, Any]) -> str:
+    return ";".join(f"{k}={fields[k]}" for k in sorted(fields) if fields[k] not in (None, ""))
+
+
+def skill_evidence(meta: Mapping[str, str], helped: int = 0) -> float:
+    """The evidence score of a learned skill from its ``evoskill-evidence`` metadata and its successes.
+
+    A skill stored before evidence was recorded (or an abstraction, which has no examples of its own)
+    counts as learned from 3 cross-validated examples: a neutral 0.5, the cost it had before.
+
+    The held-out verdict of a given task is recorded (provenance) but does not count: a task's held-out
+    examples are for measurement only, and the loop decides nothing on them. Only a practice task's
+    held-out check counts, because its held-out inputs are fresh inputs the agent drew for itself.
+    """
+    ev = parse_evidence(meta.get("evoskill-evidence", ""))
+    try:
+        examples = int(ev.get("examples", "3"))
+    except ValueError:
+        examples = 0
+    held_out = ev.get("held-out", "") if ev.get("source") == "practice" else ""
+    return evidence_score(examples, ev.get("checked", ""), held_out, helped)
 
 
 def core_components(stats: Mapping[str, Any] | None = None) -> list[Component]:
@@ -141,6 +211,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
     comps: dict[str, Component] = {}
     pending: list[tuple[str, str, str, str, float, int]] = []
     origins: dict[str, str] = {}
+    evidence: dict[str, float] = {}
     for sk in skills:
         meta = dict(getattr(getattr(sk, "manifest", None), "metadata", None) or {})
         name = str(getattr(sk, "name", ""))
@@ -149,6 +220,8 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         origins[name] = meta.get("evoskill-origin", "")
         uses, successes = _stat(stats, name)
         weight = prior_weight(uses, successes)
+        if kind in LEARNED_KINDS:
+            evidence[name] = skill_evidence(meta, successes)
         if kind == "primitive" and name in FUNCTIONS:
             try:
                 args, ret = parse_signature(sig) if sig else (None, None)
@@ -172,7 +245,8 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         for c in core_components(stats):
             comps.setdefault(c.name, c)
     _resolve(comps, pending)
-    return _with_tasks(comps, origins)
+    return [replace(c, evidence=evidence[c.name]) if c.name in evidence else c
+            for c in _with_tasks(comps, origins)]
 
 
 def _with_tasks(comps: dict[str, Component], origins: Mapping[str, str]) -> list[Component]:
@@ -229,6 +303,9 @@ def to_spec(components: Iterable[Component]) -> list[dict[str, Any]]:
             d["program"] = to_sexpr(c.program)
         if c.script is not None:
             d["script"] = c.script
+        for key, value, default in (("evidence", c.evidence, 1.0), ("rank", c.rank, 0.0), ("bias", c.bias, 0)):
+            if value != default:
+                d[key] = value
         out.append(d)
     return out
 
@@ -271,7 +348,8 @@ def from_spec(spec: Iterable[Mapping[str, Any]]) -> list[Component]:
             args, ret = parse_signature(str(d["signature"]))
             comps[name] = Component(name, args, ret, FUNCTIONS[name], "primitive", weight)
     _resolve(comps, pending)
-    return [comps[n] for n in order if n in comps]
+    extras = {str(d["name"]): {k: d[k] for k in ("evidence", "rank", "bias") if k in d} for d in spec}
+    return [replace(comps[n], **extras[n]) if extras.get(n) else comps[n] for n in order if n in comps]
 
 
 # ---- trusted callables ---------------------------------------------------------------------------------------

@@ -81,6 +81,8 @@ class FunctionSolver:
         self.deadline = deadline
         self.cache: dict[Any, tuple[int, Lambda] | None] = {}
         self.tried = 0
+        #: programs all function searches together may evaluate (the pointwise share of a task's budget)
+        self.limit = 1 << 62
 
     def solve(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int], outs: Sequence[Any],
               ret: str, params: tuple[str, ...]) -> tuple[int, Lambda] | None:
@@ -91,6 +93,9 @@ class FunctionSolver:
         self.cache[key] = None
         if time.perf_counter() > self.deadline:
             raise Stop()
+        room = self.limit - self.tried
+        if room <= 0:
+            return None
         cols = list(zip(*points, strict=True))
         leaves: list[Leaf] = [("int", 1, tuple(col), Var(nm)) for nm, col in zip(params, cols, strict=True)]
         for v in _consts(points, outs, ret):
@@ -107,7 +112,7 @@ class FunctionSolver:
             comps += self.readers
         target = tuple(outs)
         # bounded by a count of programs, not the clock, so that the search stays deterministic
-        en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=SOLVE_PROGRAMS,
+        en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
                         max_values=30000, max_list=10 ** 6)
         en.target, en.target_type = target, ret
         # parity is no coincidence over dozens of items: no penalty inside a lambda
@@ -186,6 +191,7 @@ class Pointwise:
         self.best: tuple[int, Expr] | None = None
         # new sources stop being tried after this many function programs: the rest is the enumeration's
         self.max_tried = max_tried if max_tried is not None else 1 << 62
+        self.solver.limit = self.max_tried  # exact: a function search is cut short at the share, not after it
         # the positions 1..n of each list input: the source for rules that return positions
         self.positions: list[tuple[int, tuple[Any, ...], Expr]] = []
         if "list-range" in names and "list-len" in names:
@@ -223,7 +229,7 @@ class Pointwise:
             if r == SOURCE_MAX_COST:
                 candidates = [(False, self._fit(vec), cost, vec, e) for cost, vec, e in self.positions] + candidates
             for k, (_learned, _fit, cost, vec, e) in enumerate(candidates):
-                if self.solver.tried > self.max_tried:
+                if self.solver.tried >= self.max_tried:
                     return self.best
                 shaped = k < MAX_SOURCES
                 self._single(cost, vec, e, shaped)

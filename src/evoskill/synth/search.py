@@ -29,6 +29,10 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
 6. **Simplification** (:mod:`evoskill.synth.simplify`): the answer loses every step that does nothing on the
    examples, also steps hidden inside learned skills, and is checked again.
 
+The guide (:mod:`evoskill.guide`, fitted on the host from the library's solved tasks and applied in
+:meth:`SearchProposer.propose`) reorders components within a cost level and moves the cost of learned
+skills for the task at hand; without solved tasks it changes nothing.
+
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
 shuffles the order of equally weighted components within a cost level); only the budget cut-off reads
 the clock. ``max_programs`` bounds the number of candidate programs the enumeration evaluates, exactly;
@@ -53,6 +57,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..guide import Guide
+from ..guide import apply as apply_plan
 from ..lang.components import Component, core_components, from_spec, to_spec
 from ..lang.primitives import FUNCTIONS, MAX_ITEMS, PATTERN_ARGS, function_type
 from ..lang.program import (
@@ -181,12 +187,13 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     n = len(examples)
     out_t = task.output_type
     target = tuple(_freeze(e.output, out_t) for e in examples)
-    # components by decreasing weight, then name (deterministic); a seed shuffles equal-weight runs
-    comps.sort(key=lambda c: (-c.weight, c.name))
+    # components by the guide's score (0 for all without a guide), then decreasing weight, then name
+    # (deterministic); a seed shuffles equal runs
+    comps.sort(key=lambda c: (-c.rank, -c.weight, c.name))
     if seed:
         rng = random.Random(seed)
         rng.shuffle(comps)
-        comps.sort(key=lambda c: -c.weight)
+        comps.sort(key=lambda c: (-c.rank, -c.weight))
     all_comps = comps
     comps = _patterned(_relevant(comps, task))
     leaves = _leaves(task, comps, deadline)
@@ -499,9 +506,11 @@ class SearchProposer:
 
     def __init__(self, sandbox: Any, components: Sequence[Component] | Callable[[], Sequence[Component]],
                  *, max_programs: int | None = None, memory_mb: int = 3072,
-                 runner: SearchRunner | None = None) -> None:
+                 runner: SearchRunner | None = None, guide: Callable[[], Guide | None] | None = None) -> None:
         self.sandbox = sandbox
         self.components = components
+        #: the library's guide, refitted whenever the library changes (None: the unguided order)
+        self.guide = guide
         self.max_programs = max_programs
         self.memory_mb = memory_mb
         self.runner: SearchRunner = runner or self._in_sandbox
@@ -523,6 +532,10 @@ class SearchProposer:
             return Attempt(task=task.name, proposer=self.name, log=[{"event": "cannot-attempt", "reason": why}])
         # A task's own skill (or one built on it) would "solve" it by recall, not by search.
         comps = [c for c in self._components() if task.name not in c.tasks]
+        guide = self.guide() if self.guide is not None else None
+        plan = guide.plan_task(task) if guide is not None else None
+        if plan is not None:
+            comps = apply_plan(comps, plan)
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
                    "max_programs": self.max_programs, "seed": seed,
                    "max_memory_mb": max(256, self.memory_mb // 3)}
@@ -541,6 +554,7 @@ class SearchProposer:
         attempt.cpu_seconds = float(v.get("cpu_seconds", 0.0))
         attempt.log.append({"event": "search", "programs_tried": attempt.programs_tried,
                             "seconds": v.get("seconds"), "cost": v.get("cost"),
+                            **({"guide": plan.neighbours[:3]} if plan is not None and plan.neighbours else {}),
                             **({"node": v["node"]} if v.get("node") else {})})
         if v.get("solved") and v.get("program"):
             from ..lang.program import parse
@@ -561,4 +575,4 @@ __all__ = ["make", "SearchProposer", "SearchResult", "entry_name", "search_job",
 def make(context: ProposerContext) -> SearchProposer:
     """The ``search`` entry of the proposer registry."""
     return SearchProposer(context.sandbox, context.learner.components, max_programs=context.max_programs,
-                          runner=context.search_runner)
+                          runner=context.search_runner, guide=getattr(context.learner, "guide", None))

@@ -1,0 +1,168 @@
+"""The guide (task-conditioned search order) and evidence-weighted costs of learned skills (issue 17)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from evoskill.guide import Guide, Solved, apply, features
+from evoskill.lang.components import (
+    WEAK_EVIDENCE,
+    Component,
+    components_from_skills,
+    core_components,
+    evidence_score,
+    format_evidence,
+    from_spec,
+    parse_evidence,
+    to_spec,
+)
+from evoskill.synth.search import synthesize
+from evoskill.tasks import Example, Task, load_tasks
+
+
+@pytest.fixture(scope="module")
+def comps() -> list[Component]:
+    return core_components()
+
+
+def _lists(name: str, pairs: list[tuple[list[int], list[int]]]) -> Task:
+    return Task(name, "", tuple(Example((i,), o) for i, o in pairs), input_types=("list[int]",),
+                output_type="list[int]")
+
+
+def _learned(name: str, program: str, **kw: object) -> dict[str, object]:
+    return {"name": name, "signature": "list[int] -> list[int]", "kind": "solution", "program": program, **kw}
+
+
+def _solved(skill: str, task: Task, uses: set[str], evidence: float = 1.0) -> Solved:
+    return Solved(skill, (task.input_types, task.output_type),
+                  features([list(e.inputs) for e in task.examples], [e.output for e in task.examples]),
+                  frozenset(uses), evidence, task.name)
+
+
+SORT_DESC_A = _lists("a", [([3, 1, 2], [3, 2, 1]), ([5, 9, 0, 4], [9, 5, 4, 0]), ([7, 7, 1], [7, 7, 1]),
+                           ([2, 8], [8, 2])])
+SORT_DESC_B = _lists("b", [([4, 2, 3], [4, 3, 2]), ([6, 10, 1, 5], [10, 6, 5, 1]), ([8, 8, 2], [8, 8, 2]),
+                           ([3, 9], [9, 3])])
+
+
+@pytest.mark.parametrize("name", ["c001_1", "c040_1", "c121_1"])
+def test_an_empty_library_gives_exactly_todays_order(comps: list[Component], name: str) -> None:
+    task = next(t for t in load_tasks("lists-rule") if t.name == name)
+    plan = Guide().plan_task(task)
+    assert plan.scores == {} and plan.confidence == 0.0
+    guided = apply(comps, plan)
+    assert guided == comps
+    a = synthesize(task, comps, budget_seconds=60, max_programs=20_000, seed=3)
+    b = synthesize(task, guided, budget_seconds=60, max_programs=20_000, seed=3)
+    assert (a.source, a.programs_tried) == (b.source, b.programs_tried)
+
+
+def test_a_solved_neighbour_votes_for_its_skill_and_makes_the_search_cheaper(comps: list[Component]) -> None:
+    learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))"),
+                                          _learned("aa-plus-one", "(list-map (lambda (a) (int-add a 1)) x0)")])
+    guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
+    plan = guide.plan_task(SORT_DESC_B)
+    assert plan.scores["sort-desc"] == 1.0 and plan.scores["list-sort"] == 1.0
+    assert "aa-plus-one" not in plan.scores and plan.neighbours[0][0] == "sort-desc"
+    guided = {c.name: c for c in apply(learned, plan)}
+    plain = {c.name: c for c in learned}
+    assert plain["sort-desc"].cost == 2 and guided["sort-desc"].cost == 1  # voted, with evidence: a primitive's cost
+    assert plain["aa-plus-one"].cost == 2 and guided["aa-plus-one"].cost == 3  # nobody voted: one node more
+    assert guided["list-sort"].rank == 1.0 and guided["list-reverse"].rank == 1.0 and guided["list-max"].rank == 0.0
+    # a close neighbour never needed list-max: it comes one node later; what it used keeps its cost
+    assert plan.confidence >= 0.3 and guided["list-max"].cost == plain["list-max"].cost + 1
+    assert guided["list-sort"].cost == plain["list-sort"].cost
+    far = apply(learned, type(plan)({"list-sort": 1.0}, 0.1))
+    assert {c.name: c.cost for c in far}["list-max"] == plain["list-max"].cost  # a distant one: no such prior
+    a = synthesize(SORT_DESC_B, learned, budget_seconds=60, max_programs=200_000)
+    b = synthesize(SORT_DESC_B, list(guided.values()), budget_seconds=60, max_programs=200_000)
+    assert b.solved and b.source == "(sort-desc x0)"
+    assert b.programs_tried < a.programs_tried
+
+
+def test_learned_skills_nobody_votes_for_do_not_slow_a_search(comps: list[Component]) -> None:
+    # (list-take x0 2): found at cost 3 by primitives; 12 learned skills of the same type are in the way
+    task = _lists("take2", [([4, 6, 5], [4, 6]), ([1, 0, 3, 2], [1, 0]), ([9, 2, 9, 8, 8], [9, 2])])
+    extra = [_learned(f"aa-learned-{k}", f"(list-map (lambda (a) (int-add a {k})) x0)") for k in range(3, 15)]
+    learned = from_spec(to_spec(comps) + extra)
+    neighbour = _lists("n", [([5, 1, 2, 3], [5, 1, 2]), ([8, 8, 0, 1, 2], [8, 8, 0])])
+    plan = Guide([_solved("take3", neighbour, {"list-take"})]).plan_task(task)
+    base = synthesize(task, comps, budget_seconds=60, max_programs=100_000)
+    unguided = synthesize(task, learned, budget_seconds=60, max_programs=100_000)
+    guided = synthesize(task, apply(learned, plan), budget_seconds=60, max_programs=100_000)
+    assert base.source == unguided.source == guided.source == "(list-take x0 2)"
+    assert unguided.programs_tried > base.programs_tried  # the learned skills cost today
+    assert guided.programs_tried <= base.programs_tried  # with the guide they cost nothing here
+
+
+def test_the_guide_is_deterministic_and_never_learns_from_the_task_itself() -> None:
+    items = [_solved(f"s{k}", _lists(f"t{k}", [([k, 1, 2], [2, 1, k]), ([3, k], [k, 3])]), {"list-reverse"})
+             for k in range(8)]
+    shuffled = list(items)
+    random.Random(1).shuffle(shuffled)
+    task = _lists("t3", [([3, 1, 2], [2, 1, 3]), ([3, 3], [3, 3])])
+    p1, p2 = Guide(items).plan_task(task), Guide(shuffled).plan_task(task)
+    assert p1 == p2 and len(p1.neighbours) == 5
+    assert "s3" not in dict(p1.neighbours)  # the skill learned from t3 itself does not vote
+    other_types = Task("x", "", (Example(("ab",), "ba"),), input_types=("str",), output_type="str")
+    assert Guide(items).plan_task(other_types).scores == {}
+
+
+def test_evidence_sets_the_cost_of_a_learned_skill() -> None:
+    assert evidence_score(6, "cross-validated", "passed") == 1.0
+    assert evidence_score(3, "cross-validated") == 0.5
+    assert evidence_score(2, "uncheckable") < WEAK_EVIDENCE
+    assert evidence_score(6, "cross-validated", "failed") < WEAK_EVIDENCE
+    assert evidence_score(2, "uncheckable", helped=2) > 0.5  # two other tasks' checked answers use it
+    weak = Component("w", ("str",), "str", str.upper, kind="solution", evidence=evidence_score(2, "uncheckable"))
+    plain = Component("p", ("str",), "str", str.upper, kind="solution")
+    assert weak.cost == 3 and plain.cost == 2
+    guided = {c.name: c for c in apply([weak, plain], Guide([]).plan(("str",), "str", [["a"]], ["A"]))}
+    assert guided == {"w": weak, "p": plain}
+    # voted for by a similar task's answer, but weak: an unproven skill's cost, not a primitive's
+    g = apply([weak], type(Guide().plan_task(SORT_DESC_B))({"w": 1.0}, 1.0))
+    assert g[0].cost == 2
+    assert apply([weak], type(Guide().plan_task(SORT_DESC_B))({"v": 1.0}, 1.0))[0].cost == 4  # unrelated task
+
+
+def test_evidence_metadata_reaches_the_components() -> None:
+    class M:
+        def __init__(self, md: dict[str, str]) -> None:
+            self.metadata = md
+
+    class S:
+        def __init__(self, name: str, md: dict[str, str]) -> None:
+            self.name, self.manifest = name, M(md)
+
+    text = format_evidence({"examples": 2, "checked": "uncheckable", "held-out": "", "source": "practice"})
+    assert parse_evidence(text) == {"examples": "2", "checked": "uncheckable", "source": "practice"}
+    skills = [S("weak", {"evoskill-kind": "solution", "evoskill-signature": "str -> str",
+                         "evoskill-program": "(text-upper x0)", "evoskill-evidence": text}),
+              S("old", {"evoskill-kind": "solution", "evoskill-signature": "str -> str",
+                        "evoskill-program": "(text-lower x0)"})]
+    failed_given = format_evidence({"examples": 6, "checked": "cross-validated", "held-out": "failed"})
+    failed_practice = failed_given + ";source=practice"
+    skills += [S(n, {"evoskill-kind": "solution", "evoskill-signature": "str -> str",
+                     "evoskill-program": "(text-trim x0)", "evoskill-evidence": e})
+               for n, e in (("given", failed_given), ("practised", failed_practice))]
+    cs = {c.name: c for c in components_from_skills(skills)}
+    assert cs["weak"].evidence < WEAK_EVIDENCE and cs["weak"].cost == 3
+    # a given task's held-out verdict is for measurement only; a practice task's fresh inputs count
+    assert cs["given"].evidence == 1.0 and cs["practised"].evidence < WEAK_EVIDENCE
+    assert cs["old"].evidence == 0.5 and cs["old"].cost == 2  # stored before evidence: as before
+    helped = {c.name: c for c in components_from_skills(skills, {"weak": {"uses": 3, "successes": 3}})}
+    assert helped["weak"].evidence > 0.5 and helped["weak"].cost == 1
+
+
+def test_rank_bias_and_evidence_travel_to_the_search_worker(comps: list[Component]) -> None:
+    c = Component("x", ("list[int]",), "list[int]", list, kind="solution", evidence=0.2, rank=0.5, bias=-1,
+                  program=None)
+    spec = to_spec([*comps[:3], c])
+    assert spec[-1]["rank"] == 0.5 and spec[-1]["bias"] == -1 and spec[-1]["evidence"] == 0.2
+    assert "rank" not in spec[0] and "bias" not in spec[0]
+    learned = from_spec(to_spec(comps) + [_learned("y", "(list-reverse x0)", rank=0.5, bias=-1, evidence=0.9)])
+    y = next(k for k in learned if k.name == "y")
+    assert (y.rank, y.bias, y.evidence) == (0.5, -1, 0.9)

@@ -1,0 +1,78 @@
+"""Self-proposed practice: dreamed tasks, solved by the ordinary loop, kept only if they generalize."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evoskill.cli import main as cli
+from evoskill.evolve import EvolveConfig, Run
+from evoskill.lang.components import core_components, parse_evidence
+from evoskill.lang.program import compile_program, parse
+from evoskill.learner import Learner
+from evoskill.library import Library
+from evoskill.sandbox import Sandbox
+from evoskill.session import install_core
+from evoskill.synth.dream import dream
+from evoskill.tasks import task_from_dict
+from evoskill.testing import ScriptedProposer
+
+
+def test_dreamed_tasks_are_deterministic_varied_and_true_to_their_program() -> None:
+    comps = core_components()
+    a = dream(comps, ["list[int]"], "list[int]", tasks=6, seed=5, max_programs=100_000)
+    b = dream(comps, ["list[int]"], "list[int]", tasks=6, seed=5, max_programs=100_000)
+    assert a == b and len(a) == 6
+    assert dream(comps, ["list[int]"], "list[int]", tasks=6, seed=6, max_programs=100_000) != a
+    fns = {c.name: c.fn for c in comps}
+    for d in a:
+        assert len(d["examples"]) == 6 and len(d["held_out"]) == 5 and 4 <= d["cost"] <= 6
+        assert len({json.dumps(e["output"]) for e in d["examples"]}) >= 3  # the output depends on the input
+        fn = compile_program(parse(d["program"]), 1, fns)
+        assert all(fn(list(e["inputs"][0])) == e["output"] for e in d["examples"] + d["held_out"])
+
+
+def test_an_answer_that_fails_fresh_inputs_is_not_kept(tmp_path: Path) -> None:
+    task = task_from_dict({
+        "name": "practice-r1-x", "input_types": ["list[int]"], "output_type": "list[int]",
+        "examples": [{"inputs": [[3, 1, 2]], "output": [1, 2, 3]}, {"inputs": [[5, 4]], "output": [4, 5]},
+                     {"inputs": [[9, 7, 8]], "output": [7, 8, 9]}],
+        "held_out": [{"inputs": [[1, 2, 3]], "output": [3, 2, 1]}]})  # the rule was not "sort"
+    library = Library(tmp_path / "lib")
+    install_core(library)
+    for require in (True, False):
+        with Sandbox(workers=1, readable=[library.root]) as sandbox:
+            learner = Learner(library, sandbox)
+            config = EvolveConfig(rounds=1, budget_seconds=5, workers=1, compress=False, curate=False,
+                                  require_generalized=require)
+            report = Run([task], ScriptedProposer(["(list-sort x0)", "(list-sort x0)"]), learner, config=config,
+                         run_dir=tmp_path / f"run-{require}").run()
+        row = report["per_task"][0]
+        assert row["solved"] and row["generalized"] is False
+        assert (row["skill"] is None) == require
+        if not require:
+            meta = library.get(row["skill"]).manifest.metadata
+            ev = parse_evidence(meta["evoskill-evidence"])
+            assert ev == {"examples": "3", "checked": "cross-validated", "held-out": "failed", "source": "practice"}
+
+
+def test_practice_keeps_generalizing_skills_marked_as_practice(tmp_path: Path, capsys: object) -> None:
+    run = tmp_path / "p"
+    code = cli(["practice", "--rounds", "1", "--tasks", "3", "--max-programs", "60000", "--budget", "60",
+                "--fresh-library", "--run-dir", str(run), "--json", "--seed", "1"])
+    assert code == 0
+    report = json.loads((run / "report.json").read_text())
+    row = report["rounds"][0]
+    assert row["proposed"] == 3 and row["kept"] <= row["generalized"] <= row["solved"]
+    assert row["kept"] >= 1
+    library = Library(run / "library")
+    for name in row["skills"]:
+        meta = library.get(name).manifest.metadata
+        assert meta["evoskill-origin"].startswith("task:practice-r1-")
+        assert parse_evidence(meta["evoskill-evidence"])["source"] == "practice"
+    assert row["evidence"]["from_practice"] == row["kept"]
+    # practice leaves the primitives' usage prior alone: it would only echo the task sampler
+    assert all(library.stats(r.name).uses == 0 for r in library.list() if r.kind == "primitive")
+    dreamed = [json.loads(x) for x in (run / "round-1-tasks.jsonl").read_text().splitlines()]
+    attempts = [json.loads(x) for x in (run / "round-1" / "attempts.jsonl").read_text().splitlines()]
+    assert {a["task"] for a in attempts} == {d["name"] for d in dreamed}
