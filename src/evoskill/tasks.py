@@ -60,7 +60,7 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "strings-sygus": ("strings/sygus.json", "crossbeam", "89 SyGuS PBE string tasks (Apache-2.0)"),
     "strings-new": ("strings/new.json", "crossbeam", "38 spreadsheet string tasks from BUSTLE (Apache-2.0)"),
     "lists-rule": ("lists/rule150.json", "rule", "150 list functions of Rule et al. (MIT)"),
-    "shapes": ("shapes/shapes.json", "plain", "44 tasks of other shapes: booleans, texts, floats, records, checkers"),
+    "shapes": ("shapes/shapes.json", "plain", "63 tasks of other shapes: booleans, texts, floats, records, checkers"),
     "text": ("text/text.json", "plain", "75 real-world text tasks: dates, times, numbers, names, addresses, phones, URLs"),
 }
 
