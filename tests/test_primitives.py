@@ -14,8 +14,8 @@ from evoskill.core import skills_root
 from evoskill.core.build import stale
 from evoskill.explain import PHRASES
 from evoskill.lang import primitives as P
-from evoskill.lang.program import compile_program, parse
 from evoskill.lang import types
+from evoskill.lang.program import compile_program, parse
 from evoskill.tasks import SEARCH_TYPES
 
 

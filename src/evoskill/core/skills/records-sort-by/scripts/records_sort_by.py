@@ -19,8 +19,11 @@ def records_sort_by(rows: list[dict[str, Any]], field: str) -> list[dict[str, An
 
     Rows whose values cannot be compared are left in their order.
     """
+    def key(r: Any) -> Any:
+        return r.get(field) if isinstance(r, dict) else None
+
     try:
-        return sorted(rows, key=lambda r: r.get(field) if isinstance(r, dict) else None)
+        return sorted(rows, key=key)
     except TypeError:
         return list(rows)
 
