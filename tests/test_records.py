@@ -155,3 +155,13 @@ def test_a_record_skill_runs_standalone(tmp_path: Path) -> None:
     shutil.copytree(skill.path, alone)
     assert run_alone(alone) == ""  # its tests pass with the vendored record primitives, evoskill not installed
     library.close()
+
+
+def test_rows_mapped_to_new_records() -> None:
+    """A table projected to new records: the map's function is a record built field by field."""
+    rows = [[{"first": "Ada", "last": "Lovelace", "age": 36}, {"first": "Alan", "last": "Turing", "age": 41}],
+            [{"first": "Grace", "last": "Hopper", "age": 85}],
+            [{"first": "Ken", "last": "Thompson", "age": 80}, {"first": "Bo", "last": "Li", "age": 3}]]
+    src = _solve(_task("people", lambda rs: [{"name": f"{r['first']} {r['last']}", "age": r["age"]} for r in rs],
+                       [[r] for r in rows], [[[{"first": "Edsger", "last": "Dijkstra", "age": 72}]], [[]]]))
+    assert src.startswith("(records-map (lambda (a) (record-with (record-of ")

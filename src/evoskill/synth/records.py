@@ -40,6 +40,10 @@ from .enumerate import Enumerator, Stop
 
 Leaf = tuple[str, int, tuple[Any, ...], Expr]
 
+#: the primitives written over ``dict[str, any]`` that this module types for a task (never enumerated as they are)
+GENERIC = frozenset({"record-get", "record-of", "record-with", "records-column", "records-sort-by", "records-reverse",
+                     "records-count", "records-filter", "records-map", "dict-keys", "dict-values", "dict-get"})
+
 #: element types of a column the search has list primitives for
 COLUMN_TYPES = ("int", "str", "bool")
 SORTABLE = ("int", "str", "float", "bool")

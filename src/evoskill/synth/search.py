@@ -77,7 +77,7 @@ from .constants import contains_piece, int_constants, int_domain, list_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .formats import pattern_type, patterns
 from .pointwise import Pointwise, outer_values
-from .records import build_record, derived_types, field_leaves, freeze, instances, row_functions, row_lambdas
+from .records import GENERIC, build_record, derived_types, field_leaves, freeze, instances, row_functions, row_lambdas
 from .simplify import simplify
 
 LAMBDA_MAX_COST = 4
@@ -185,13 +185,17 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     n = len(examples)
     out_t = task.output_type
     target = tuple(_freeze(e.output, out_t) for e in examples)
+    # the record primitives are typed per task below; kept out of the shuffle, the order of the others
+    # (and so every tie between equal programs) does not depend on them
+    generic = [c for c in comps if c.kind == "primitive" and c.name in GENERIC]
+    comps = [c for c in comps if not (c.kind == "primitive" and c.name in GENERIC)]
     # components by decreasing weight, then name (deterministic); a seed shuffles equal-weight runs
     comps.sort(key=lambda c: (-c.weight, c.name))
     if seed:
         rng = random.Random(seed)
         rng.shuffle(comps)
         comps.sort(key=lambda c: -c.weight)
-    all_comps = comps
+    all_comps = comps + generic
     sub_tried = 0
     main: list[Enumerator] = []  # the task's own enumeration, once it exists
 
