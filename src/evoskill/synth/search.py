@@ -77,7 +77,16 @@ from .constants import contains_piece, int_constants, int_domain, list_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .formats import pattern_type, patterns
 from .pointwise import Pointwise, outer_values
-from .records import GENERIC, build_record, derived_types, field_leaves, freeze, instances, row_functions, row_lambdas
+from .records import (
+    GENERIC,
+    build_record,
+    derived_types,
+    field_leaves,
+    freeze,
+    instances,
+    row_functions,
+    row_lambdas,
+)
 from .simplify import simplify
 
 LAMBDA_MAX_COST = 4
