@@ -14,6 +14,7 @@ from evoskill.core import skills_root
 from evoskill.core.build import stale
 from evoskill.explain import PHRASES
 from evoskill.lang import primitives as P
+from evoskill.lang import types
 from evoskill.lang.program import compile_program, parse
 from evoskill.tasks import SEARCH_TYPES
 
@@ -35,11 +36,15 @@ def test_names_and_signatures() -> None:
     import re
     for p in P.PRIMITIVES:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", p.name)
-        assert p.name.split("-")[0] in ("text", "int", "bool", "list", "texts", "bools", "float")
+        assert p.name.split("-")[0] in ("text", "int", "bool", "list", "texts", "bools", "float", "record",
+                                        "records", "dict")
         args, ret = P.parse_signature(p.signature)
-        assert ret in SEARCH_TYPES
+        assert ret in SEARCH_TYPES or types.normalize(ret) == ret
         for a in args:
-            assert a in SEARCH_TYPES or P.function_type(a) is not None
+            ft = P.function_type(a)
+            assert ft is not None or a in SEARCH_TYPES or types.normalize(a) == a
+            for t in (*ft[0], ft[1]) if ft else ():
+                assert types.normalize(t) == t
         assert p.name in PHRASES, f"{p.name} needs a phrase in explain.PHRASES"
 
 

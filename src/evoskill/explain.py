@@ -140,6 +140,18 @@ PHRASES: dict[str, str] = {
     "float-round": "{0} rounded to {1} decimals",
     "float-floor": "{0} rounded down",
     "list-mean": "the average of {0}",
+    "record-get": "the {1} field of {0}",
+    "record-of": "a record with {0} set to {1}",
+    "record-with": "{0} with {1} set to {2}",
+    "records-column": "the {1} column of {0}",
+    "records-sort-by": "the rows of {0} ordered by {1}",
+    "records-reverse": "the rows of {0} reversed",
+    "records-count": "the number of rows in {0}",
+    "records-filter": "the rows a of {1} for which {0}",
+    "records-map": "{0} for each row a of {1}",
+    "dict-keys": "the keys of {0}",
+    "dict-values": "the values of {0}",
+    "dict-get": "the value of {1} in {0}, or {2} when absent",
 }
 
 # One or two words for a skill name, per primitive (its name without the domain prefix by default).
@@ -147,6 +159,7 @@ _NAME_WORDS: dict[str, str] = {
     "text-of-int": "text", "int-of-text": "number", "text-of-bool": "truth", "text-keep-digits": "digits",
     "text-remove-digits": "no-digits", "text-substitute": "substitute", "text-substitute-nth": "substitute",
     "list-singleton": "singleton", "list-cons": "prepend", "list-push": "append",
+    "record-get": "field", "record-of": "record", "record-with": "with", "records-sort-by": "sorted-by",
 }
 
 _TYPE_NAMES = {"str": "text", "int": "number", "bool": "flag", "list[int]": "items", "list[str]": "texts",
@@ -155,9 +168,20 @@ _SKIP_IN_NAMES = {"text-if", "int-if", "list-if", "bool-and", "bool-or", "bool-n
                   "list-append", "int-add", "int-sub"}
 
 
+def _shape_name(t: str) -> str:
+    """A name for a value of a structured type: a record, rows of a table, a mapping."""
+    if t.startswith("{"):
+        return "record"
+    if t.startswith("list[{"):
+        return "rows"
+    if t.startswith("dict["):
+        return "mapping"
+    return "value"
+
+
 def parameter_names(arg_types: Sequence[str]) -> list[str]:
     """Python names for the inputs from their types: ``text``, ``number``, ``items`` (numbered if repeated)."""
-    base = [_TYPE_NAMES.get(t, "value") for t in arg_types]
+    base = [_TYPE_NAMES.get(t, _shape_name(t)) for t in arg_types]
     names = []
     for i, b in enumerate(base):
         names.append(b if base.count(b) == 1 else f"{b}{base[:i + 1].count(b)}")
@@ -177,7 +201,7 @@ def phrase(e: Expr, params: Mapping[str, str], learned: Mapping[str, str] | None
     if isinstance(e, Lambda):
         return phrase(e.body, params, learned)
     args = [phrase(a, params, learned) for a in e.args]
-    if e.op in ("list-filter", "list-count") and args and args[0].startswith("whether "):
+    if e.op in ("list-filter", "list-count", "records-filter") and args and args[0].startswith("whether "):
         args[0] = args[0][len("whether "):]
     args = [a if " " not in a or a.startswith('"') else f"({a})" for a in args]
     template = PHRASES.get(e.op)
@@ -227,7 +251,7 @@ def derive_name(e: Expr, return_type: str) -> str | None:
     if not words:
         return None
     domain = {"str": "text", "int": "number", "bool": "test", "list[int]": "list", "list[str]": "texts",
-              "list[bool]": "tests", "float": "amount"}.get(return_type, "value")
+              "list[bool]": "tests", "float": "amount"}.get(return_type, _shape_name(return_type))
     parts: list[str] = []
     for w in "-".join(words).split("-"):
         if w not in parts:

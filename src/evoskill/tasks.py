@@ -60,7 +60,7 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "strings-sygus": ("strings/sygus.json", "crossbeam", "89 SyGuS PBE string tasks (Apache-2.0)"),
     "strings-new": ("strings/new.json", "crossbeam", "38 spreadsheet string tasks from BUSTLE (Apache-2.0)"),
     "lists-rule": ("lists/rule150.json", "rule", "150 list functions of Rule et al. (MIT)"),
-    "shapes": ("shapes/shapes.json", "plain", "44 tasks of other shapes: booleans, texts, floats, records, checkers"),
+    "shapes": ("shapes/shapes.json", "plain", "63 tasks of other shapes: booleans, texts, floats, records, checkers"),
     "text": ("text/text.json", "plain", "75 real-world text tasks: dates, times, numbers, names, addresses, phones, URLs"),
 }
 
@@ -115,10 +115,10 @@ class Task:
         """"" when the search proposer can attempt this task, else why not (one line)."""
         if not self.examples or not all(e.has_output for e in self.examples):
             return "the search needs examples with outputs (this task is judged by its checker)"
-        bad = sorted({t for t in (*self.input_types, self.output_type) if t not in SEARCH_TYPES})
+        bad = sorted({t for t in (*self.input_types, self.output_type) if not types.searchable(t)})
         if bad:
-            return (f"the search composes programs over {', '.join(SEARCH_TYPES)} only, not {', '.join(bad)} "
-                    "(use --proposer llm or hybrid with a model)")
+            return (f"the search composes programs over {', '.join(SEARCH_TYPES)}, records of these, lists of "
+                    f"records and dict[str, T] only, not {', '.join(bad)} (use --proposer llm or hybrid with a model)")
         if any(e.tolerance is not None for e in self.examples):
             return "the search compares outputs exactly; this task has a float tolerance (use a model proposer)"
         return ""

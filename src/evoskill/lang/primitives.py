@@ -29,6 +29,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ParseError
+from .records import dict_get as dict_get
+from .records import dict_keys as dict_keys
+from .records import dict_values as dict_values
+from .records import record_get as record_get
+from .records import record_of as record_of
+from .records import record_with as record_with
+from .records import records_column as records_column
+from .records import records_count as records_count
+from .records import records_filter as records_filter
+from .records import records_map as records_map
+from .records import records_reverse as records_reverse
+from .records import records_sort_by as records_sort_by
 from .wrangle import text_address as text_address
 from .wrangle import text_date as text_date
 from .wrangle import text_digits_fill as text_digits_fill
@@ -923,6 +935,36 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _p("text-address", "str, str -> str", "to split a postal address into parts (street, city, state, postal code).",
        (["12 Main St, Apt 4, Springfield, IL 62701", "{city}, {state}"], "Springfield, IL"),
        (["221B Baker Street, London, NW1 6XE", "{zip}"], "NW1 6XE"), (["no comma", "{city}"], "")),
+    _p("record-get", "dict[str, any], str -> any", "to read one field of a record (a cell of a row).",
+       ([{"name": "Ada", "age": 36}, "age"], 36), ([{"name": "Ada"}, "age"], None)),
+    _p("record-of", "str, any -> dict[str, any]", "to start a record with its first field.",
+       (["name", "Ada"], {"name": "Ada"}),),
+    _p("record-with", "dict[str, any], str, any -> dict[str, any]",
+       "to add a field to a record or set one (add a column to a row).",
+       ([{"name": "Ada"}, "age", 36], {"name": "Ada", "age": 36}), ([{"age": 1}, "age", 2], {"age": 2})),
+    _p("records-column", "list[dict[str, any]], str -> list[any]", "to take one column of a table (every row's field).",
+       ([[{"name": "Ada", "age": 36}, {"name": "Bob", "age": 5}], "name"], ["Ada", "Bob"]), ([[], "name"], [])),
+    _p("records-sort-by", "list[dict[str, any]], str -> list[dict[str, any]]",
+       "to order the rows of a table by a column (reverse the result for largest first).",
+       ([[{"name": "Ada", "age": 36}, {"name": "Bob", "age": 5}], "age"],
+        [{"name": "Bob", "age": 5}, {"name": "Ada", "age": 36}]),),
+    _p("records-reverse", "list[dict[str, any]] -> list[dict[str, any]]", "to reverse the order of rows.",
+       ([[{"id": 1}, {"id": 2}]], [{"id": 2}, {"id": 1}]),),
+    _p("records-count", "list[dict[str, any]] -> int", "to count the rows of a table.",
+       ([[{"id": 1}, {"id": 2}]], 2), ([[]], 0)),
+    _p("records-filter", "(dict[str, any] -> bool), list[dict[str, any]] -> list[dict[str, any]]",
+       "to keep the rows of a table that satisfy a test.",
+       (["(lambda (a) (int-gt (record-get a \"stock\") 0))", [{"stock": 0}, {"stock": 4}]], [{"stock": 4}]),),
+    _p("records-map", "(dict[str, any] -> any), list[dict[str, any]] -> list[any]",
+       "to compute a value from every row of a table (a computed column).",
+       (["(lambda (a) (int-mul (record-get a \"price\") (record-get a \"qty\")))",
+         [{"price": 3, "qty": 2}, {"price": 5, "qty": 1}]], [6, 5]),),
+    _p("dict-keys", "dict[str, any] -> list[str]", "to list the keys of a mapping.",
+       ([{"red apple": 3, "pear": 5}], ["red apple", "pear"]),),
+    _p("dict-values", "dict[str, any] -> list[any]", "to list the values of a mapping.",
+       ([{"red apple": 3, "pear": 5}], [3, 5]),),
+    _p("dict-get", "dict[str, any], str, any -> any", "to look a key up in a mapping, with a default when it is absent.",
+       ([{"pen": 10}, "pen", 0], 10), ([{"pen": 10}, "ink", 0], 0)),
 )
 
 #: primitives whose argument at this position is a pattern (strftime codes, a number format, ``#`` slots, parts in
@@ -939,15 +981,15 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {p.name: p.fn for p in PRIMITIVES}
 
 
 def split_top(text: str, sep: str) -> list[str]:
-    """Split ``text`` on ``sep`` outside parentheses."""
+    """Split ``text`` on ``sep`` outside parentheses, brackets and braces."""
     parts: list[str] = []
     cur: list[str] = []
     depth, i = 0, 0
     while i < len(text):
         c = text[i]
-        if c == "(":
+        if c in "([{":
             depth += 1
-        elif c == ")":
+        elif c in ")]}":
             depth -= 1
         if depth == 0 and text.startswith(sep, i):
             parts.append("".join(cur).strip())

@@ -179,6 +179,45 @@ def join(types: Iterable[str]) -> str:
     return render(out)
 
 
+# ---- what the search composes over ------------------------------------------------------------------------
+
+#: scalar and list types the search proposer has primitives for
+SEARCH_BASICS = ("str", "int", "bool", "float", "list[int]", "list[str]", "list[bool]")
+
+
+def searchable(text: str) -> bool:
+    """Whether the search proposer composes programs over values of this type: the basics above, records
+    whose fields are searchable, lists of such records (tables) and ``dict[str, T]`` of a scalar ``T``."""
+    try:
+        return _searchable(parse(text))
+    except UserError:
+        return False
+
+
+def _searchable(t: Any) -> bool:
+    if isinstance(t, str) or t[0] == "list" and isinstance(t[1], str):
+        return render(t) in SEARCH_BASICS
+    kind, arg = t
+    if kind == "record":
+        return bool(arg) and all(_searchable(v) for v in arg.values())
+    if kind == "list":
+        return arg[0] == "record" and _searchable(arg)
+    if kind == "dict":
+        return arg in ("str", "int", "bool", "float")
+    return False
+
+
+def record_fields(text: str) -> dict[str, str] | None:
+    """The fields of a record type and their types (``{"age": "int"}``), or None for other types."""
+    try:
+        t = parse(text)
+    except UserError:
+        return None
+    if isinstance(t, tuple) and t[0] == "record":
+        return {k: render(v) for k, v in sorted(t[1].items())}
+    return None
+
+
 # ---- checking and Python ---------------------------------------------------------------------------------
 
 def fits(value: Any, text: str) -> bool:

@@ -156,7 +156,8 @@ def int_constants(examples: Sequence[Example]) -> list[int]:
 def list_constants(examples: Sequence[Example]) -> list[tuple[int, ...]]:
     """``[]``, the common output when all outputs are equal, else runs of items every output contains."""
     out: list[tuple[int, ...]] = [()]
-    outs = [tuple(e.output) for e in examples if isinstance(e.output, list)]
+    outs = [tuple(e.output) for e in examples if isinstance(e.output, list)
+            and all(isinstance(x, int) for x in e.output)]  # lists of numbers (not rows of a table)
     if len(outs) > 1 and len(set(outs)) == 1:
         out.append(outs[0])
     elif len(outs) > 1:

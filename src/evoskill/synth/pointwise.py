@@ -350,7 +350,7 @@ def outer_values(task_inputs: Sequence[Sequence[Any]], input_types: Sequence[str
         col = tuple(inputs[i] for inputs in task_inputs)
         if t == "int":
             out.append(("int", 1, Var(f"x{i}"), col))
-        elif is_list(t):
+        elif is_list(t) and not t.startswith("list[{"):  # a table's rows are no numbers
             out.append(("list[int]", 1, Var(f"x{i}"), tuple(tuple(v) for v in col)))
             for name in OUTER:
                 c = by_name.get(name)

@@ -59,6 +59,7 @@ from typing import Any
 
 from ..guide import Guide
 from ..guide import apply as apply_plan
+from ..lang import types
 from ..lang.components import Component, core_components, from_spec, to_spec
 from ..lang.primitives import FUNCTIONS, MAX_ITEMS, PATTERN_ARGS, function_type
 from ..lang.program import (
@@ -82,6 +83,16 @@ from .constants import contains_piece, int_constants, int_domain, list_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .formats import pattern_type, patterns
 from .pointwise import Pointwise, outer_values
+from .records import (
+    GENERIC,
+    build_record,
+    derived_types,
+    field_leaves,
+    freeze,
+    instances,
+    row_functions,
+    row_lambdas,
+)
 from .simplify import simplify
 
 LAMBDA_MAX_COST = 4
@@ -91,6 +102,8 @@ IF_SLACK = 1  # conditionals overfit more easily: let direct programs catch up f
 POINTWISE_SLACK = 2  # a map/filter/zip whose function was solved from element pairs
 POINTWISE_SHARE = 0.5  # at most this share of the budget goes to solving map/filter functions
 POINTWISE_RATE = 200_000  # function programs per second (measured: benchmarks/search_speed.py lists tasks)
+ROWS_LEVEL = 3  # after this level, a list output over a table is tried as a map or filter of its rows
+ROWS_SHARE = 0.5  # of what is left of the budget, for the function of that map or filter
 
 
 @dataclass
@@ -110,7 +123,7 @@ class SearchResult:
 
 
 def _freeze(value: Any, t: str) -> Any:
-    return tuple(value) if is_list(t) else value
+    return freeze(value)
 
 
 def _cpu() -> float:
@@ -187,6 +200,10 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     n = len(examples)
     out_t = task.output_type
     target = tuple(_freeze(e.output, out_t) for e in examples)
+    # the record primitives are typed per task below; kept out of the shuffle, the order of the others
+    # (and so every tie between equal programs) does not depend on them
+    generic = [c for c in comps if c.kind == "primitive" and c.name in GENERIC]
+    comps = [c for c in comps if not (c.kind == "primitive" and c.name in GENERIC)]
     # components by the guide's score (0 for all without a guide), then decreasing weight, then name
     # (deterministic); a seed shuffles equal runs
     comps.sort(key=lambda c: (-c.rank, -c.weight, c.name))
@@ -194,15 +211,38 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         rng = random.Random(seed)
         rng.shuffle(comps)
         comps.sort(key=lambda c: (-c.rank, -c.weight))
-    all_comps = comps
+    all_comps = comps + generic
+    sub_tried = 0
+    main: list[Enumerator] = []  # the task's own enumeration, once it exists
+
+    def solve(sub: Task, share: float) -> tuple[int, Expr] | None:
+        """The whole search on a sub-problem (a field of a record, the function of a map over rows)."""
+        nonlocal sub_tried
+        spent = sub_tried + sum(m.tried for m in main)
+        left = None if max_programs is None else max(1, int((max_programs - spent) * share))
+        seconds = max(0.05, (deadline - time.perf_counter()) * share)
+        res = synthesize(sub, all_comps, budget_seconds=seconds, max_programs=left, seed=seed,
+                         max_memory_mb=max_memory_mb)
+        sub_tried += res.programs_tried
+        return (res.cost, res.program) if res.solved and res.program is not None else None
+
+    if types.record_fields(out_t):  # a record is built field by field; nothing else makes one
+        built = build_record(task, solve)
+        ok = built is not None and _check(built[1], task, all_comps)
+        return SearchResult(ok, built[1] if ok and built else None, sub_tried, time.perf_counter() - t0,
+                            _cpu() - c0, built[0] if ok and built else 0)
     comps = _patterned(_relevant(comps, task))
-    leaves = _leaves(task, comps, deadline)
+    typed, field_names = instances(task, all_comps)
+    comps += typed
+    leaves = _leaves(task, comps, deadline) + field_names
+    leaves += row_lambdas(task, comps, int_constants(examples), deadline)
     sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
     sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
     en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=max_programs,
                     max_text=max(100, 2 * max(sizes_text, default=0)),
                     max_list=max(30, 2 * max(sizes_list, default=0)), max_memory_mb=max_memory_mb)
     en.target, en.target_type = target, out_t
+    main.append(en)
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
     joiner = _Joiner(en, out_t, target, comps)
     cond = Conditionals(n, target, IF_OPS[out_t]) if out_t in IF_OPS and n > 1 else None
@@ -232,6 +272,12 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
                 mapped = pointwise.add_level(level)
                 if mapped is not None and (fallback is None or mapped[0] < fallback[0]):
                     fallback, slack = mapped, POINTWISE_SLACK
+            if level == ROWS_LEVEL and is_list(out_t):
+                before = sub_tried
+                over_rows = row_functions(task, lambda sub, share: solve(sub, share * ROWS_SHARE))
+                en.limit -= sub_tried - before  # the sub-searches' programs count against the budget
+                if over_rows is not None and (fallback is None or over_rows[0] < fallback[0]):
+                    fallback, slack = over_rows, POINTWISE_SLACK
             # a composed answer is taken once direct programs of nearly its cost have been ruled out
             if fallback is not None and fallback[0] <= level + slack:
                 result = fallback
@@ -244,6 +290,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         result = fallback
     if pointwise is not None:
         en.tried += pointwise.solver.tried
+    en.tried += sub_tried
     if result is not None and not _check(result[1], task, all_comps):
         result = None
     if result is not None:
@@ -265,7 +312,7 @@ def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
 
     Also: no parity tests on text tasks, and no top-level ``if`` in the enumeration (see below).
     """
-    allowed = {*task.input_types, task.output_type, "int", "bool"}
+    allowed = {*task.input_types, task.output_type, "int", "bool", *derived_types(task)}
     if "str" in allowed and any(is_list(t) for t in allowed):
         allowed.add("list[str]")  # words of a text on the way to a list (kept out of text-only tasks: branching)
 
@@ -368,6 +415,7 @@ def _leaves(task: Task, comps: Sequence[Component], deadline: float) -> list[tup
     leaves: list[tuple[str, int, tuple[Any, ...], Expr]] = []
     for i, t in enumerate(task.input_types):
         leaves.append((t, 1, tuple(_freeze(e.inputs[i], t) for e in examples), Var(f"x{i}")))
+        leaves.extend(field_leaves(t, Var(f"x{i}"), leaves[-1][2]))
     used_types = {t for c in comps for t in c.arg_types}
     if "str" in used_types:
         for s in string_constants(examples):

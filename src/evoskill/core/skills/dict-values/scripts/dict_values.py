@@ -1,0 +1,36 @@
+"""dict-values: The values of a mapping, in the order of its keys.
+
+Generated from evoskill/lang/primitives.py by `python -m evoskill.core.build`; do not edit by hand.
+Command line: each argument is a JSON value (a bare word is a string); the JSON result is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+MAX_TEXT = 5000
+MAX_ITEMS = 5000
+
+
+def dict_values(d: dict[str, Any]) -> list[Any]:
+    """The values of a mapping, in the order of its keys."""
+    return list(d.values())[:MAX_ITEMS] if isinstance(d, dict) else []
+
+
+def _arg(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def main(argv: list[str]) -> None:
+    """Parse the arguments as JSON and print the JSON result."""
+    args = [_arg(a) for a in argv]
+    print(json.dumps(dict_values(*args)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
