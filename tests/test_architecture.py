@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,16 @@ def test_errors_that_cross_modules_are_evoskill_errors(tmp_path: Path) -> None:
         load_examples(tmp_path / "examples.json")
     assert all(e.value.fix for e in (bad_sig, bad_value, bad_tests))
     assert not any(isinstance(e.value, ValueError) for e in (bad_sig, bad_value, bad_tests))
+
+
+def test_run_evolve_takes_typed_options(tmp_path: Path) -> None:
+    """A program drives a run with typed options, as the command line does (no argparse namespace)."""
+    import inspect
+
+    from evoskill.session import RunPlace, run_evolve
+
+    assert "Namespace" not in str(inspect.signature(run_evolve))
+    config = EvolveConfig(rounds=1, budget_seconds=2, workers=1, max_programs=20_000)
+    report = run_evolve(["lists-rule[:2]"], config, RunPlace(fresh_library=True, run_dir=str(tmp_path / "run")))
+    assert report["tasks"] == 2 and (tmp_path / "run" / "report.json").is_file()
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["config"]["max_programs"] == 20_000

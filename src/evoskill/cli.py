@@ -417,9 +417,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_evolve(args: argparse.Namespace) -> int:
-    from .session import run_evolve
+    from .evolve import EvolveConfig
+    from .session import RunPlace, run_evolve
 
-    report = run_evolve(args, console=None if args.json else out)
+    config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
+                          learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
+                          max_programs=args.max_programs, compress=not args.no_compress,
+                          curriculum=not args.no_curriculum, max_cost=args.max_cost)
+    place = RunPlace(library=args.library, fresh_library=args.fresh_library, run_dir=args.run_dir,
+                     resume=args.resume, executor=args.executor, address=args.address,
+                     model_options=tuple(args.model_option or ()))
+    report = run_evolve(args.tasks, config, place, console=None if args.json else out)
     if args.json:
         print(json.dumps({k: v for k, v in report.items() if k != "per_task"}, indent=1))
     return 0

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from argparse import Namespace
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,26 +122,37 @@ def round_table(rounds: list[dict[str, Any]]) -> Table:
     return t
 
 
-def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any]:
-    """``evoskill evolve``: run or resume, showing progress; returns the report."""
-    tasks = load_tasks(args.tasks)
+@dataclass(frozen=True)
+class RunPlace:
+    """Where an evolution run happens, beside what it does (:class:`~evoskill.evolve.EvolveConfig`): the
+    library (a folder or a postgresql:// URL; ``fresh_library`` makes an empty one inside the run folder),
+    the run folder (default ``runs/<time>``), whether to resume it, the executor and the model's options."""
+
+    library: str | None = None
+    fresh_library: bool = False
+    run_dir: str | None = None
+    resume: bool = False
+    executor: str = "local"
+    address: str | None = None
+    model_options: tuple[str, ...] = ()
+
+
+def run_evolve(tasks_spec: str | Sequence[str], config: EvolveConfig, place: RunPlace = RunPlace(),
+               console: Console | None = None) -> dict[str, Any]:
+    """``evoskill evolve``: run or resume ``config`` on the tasks named by ``tasks_spec``, showing progress on
+    ``console``; returns the report."""
+    tasks = load_tasks(tasks_spec)
     if not tasks:
         raise UserError("no tasks to attempt", fix="name a task file or a bundled set (evoskill benchmarks)")
-    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    if (run_dir / "state.json").exists() and not args.resume:
+    run_dir = Path(place.run_dir) if place.run_dir else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if (run_dir / "state.json").exists() and not place.resume:
         raise UserError(f"{run_dir} already holds a run", fix="pass --resume to continue it, or choose another --run-dir")
-    executor, address = getattr(args, "executor", "local"), getattr(args, "address", None)
+    executor, address = place.executor, place.address
     check_executor(executor, address)  # before anything is written (e.g. Ray not installed)
-    model = load_model(args.proposer, args.model, getattr(args, "model_option", None), getattr(args, "max_cost", None))
-    fresh = run_dir if getattr(args, "fresh_library", False) else None
-    library = open_library(args.library, fresh_in=fresh)
-    config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
-                          learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
-                          max_programs=args.max_programs, compress=not getattr(args, "no_compress", False),
-                          curriculum=not getattr(args, "no_curriculum", False),
-                          max_cost=getattr(args, "max_cost", None))
-    limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
-                    output_bytes=4_000_000)
+    model = load_model(config.proposer, config.model, list(place.model_options), config.max_cost)
+    library = open_library(place.library, fresh_in=run_dir if place.fresh_library else None)
+    limits = Limits(cpu_seconds=config.budget_seconds * 2 + 10, wall_seconds=config.budget_seconds * 3 + 30,
+                    memory_mb=4096, output_bytes=4_000_000)
     with (Sandbox(workers=config.workers, limits=limits, readable=[library.root]) as sandbox,
           open_cluster(executor, address, workers=config.workers, readable=[str(library.root)]) as cluster):
         learner = Learner(library, sandbox, model=model)
@@ -159,7 +171,7 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
                     solved["n"] += 1 if value.solved else 0
                     bar.update(solved["bar"], advance=1, solved=solved["n"])
 
-            run = Run(tasks, proposer, learner, config=config, run_dir=run_dir, resume=args.resume,
+            run = Run(tasks, proposer, learner, config=config, run_dir=run_dir, resume=place.resume,
                       listener=listener, executor=cluster.executor if cluster else None, meter=model)
             report = run.run()
     if console is not None:
