@@ -415,8 +415,8 @@ def test_model_written_skill_becomes_a_search_building_block(library: Library, t
     run_with(model, library, tmp_path, "llm")
     model.assert_complete()
     shout = task_from_dict({"name": "shout-reversed", "description": "words reversed, in capitals",
-                            "examples": [{"inputs": ["a b c"], "output": "C B A"},
-                                         {"inputs": ["hello big world"], "output": "WORLD BIG HELLO"}]})
+                            "examples": [{"inputs": ["a b c d"], "output": "D C B A"},
+                                         {"inputs": ["hello big wide world"], "output": "WORLD WIDE BIG HELLO"}]})
     with Sandbox(workers=1, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox)
         comp = next(c for c in learner.components() if c.name == "reverse-word-order")

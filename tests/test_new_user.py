@@ -155,9 +155,9 @@ def test_task_files_with_wrong_types_are_refused(lib: Path, tmp_path: Path) -> N
     task.write_text(json.dumps([{"name": "t", "input_types": ["int"], "output_type": "str",
                                  "examples": [{"inputs": ["a"], "output": "b"}]}]))
     assert "input_types/output_type say int" in one_line_error(evo("solve", str(task), lib=lib))
-    task.write_text(json.dumps([{"name": "t", "examples": [{"inputs": [{"a": 1}], "output": 2}]}]))
+    task.write_text(json.dumps([{"name": "t", "examples": [{"inputs": [[[1, 2], [3]]], "output": 2}]}]))
     r = evo("solve", str(task), "--json", lib=lib)  # loads (any JSON shape); the search says why it cannot try
-    assert r.returncode == 1 and "not {a: int}" in json.loads(r.stdout)["error"]
+    assert r.returncode == 1 and "not list[list[int]]" in json.loads(r.stdout)["error"]
 
 
 def test_missing_script_fails_the_test(lib: Path, tmp_path: Path) -> None:
