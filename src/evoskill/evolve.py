@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .guide import PRACTICE_PREFIX
 from .lang.components import format_evidence
 from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
 from .models.base import ConfigurationError
 from .proposer import Attempt, Proposer
 from .tasks import Task
-
-#: Tasks whose names start with this were proposed by the agent itself (``evoskill practice``).
-PRACTICE_PREFIX = "practice-"
 
 #: Called with ("start", round, number of tasks to attempt) when a round starts or resumes,
 #: ("task", task_name, attempt) after each task and ("round", round, metrics) after each round.

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .evolve import PRACTICE_PREFIX, EvolveConfig, Run
+from .evolve import EvolveConfig, Run
+from .guide import PRACTICE_PREFIX
 from .lang.components import to_spec
 from .learner import Learner
 from .sandbox import Limits, Sandbox
