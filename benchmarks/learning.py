@@ -119,7 +119,7 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
         run_dir = out / f"{tasks}-{budget}-{label}"
         report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=a.rounds,
                               learning=learning, library=lib, seed=a.seed,
-                              extra=["--no-curriculum"] if a.no_curriculum else None)
+                              extra=["--curriculum"] if a.curriculum else None)
         row[label] = {
             "solved": [m["solved"] for m in report["rounds"]],
             "generalized": [m["generalized"] for m in report["rounds"]],
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                    choices=["learning", "no-learning", "practiced"],
                    help="which runs (the --no-learning one does not depend on the library's learning; "
                         "'practiced' needs --practice)")
-    p.add_argument("--no-curriculum", action="store_true", help="pass --no-curriculum to evolve (an ablation)")
+    p.add_argument("--curriculum", action="store_true", help="pass --curriculum to evolve")
     p.add_argument("--practice", type=int, default=0, metavar="ROUNDS",
                    help="first run `evoskill practice` for ROUNDS rounds from the built-in skills, then measure "
                         "each of --practice-sets with that library frozen (one round, the 'practiced' run)")

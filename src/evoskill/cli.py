@@ -654,9 +654,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--run-dir", default=None, help="where records go (default: runs/<time>)")
             sp.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
             sp.add_argument("--no-compress", action="store_true", help="skip library learning by compression")
-            sp.add_argument("--no-curriculum", action="store_true",
-                            help="attempt tasks in the given order (default with learning: the ones most like "
-                                 "those already solved first)")
+            sp.add_argument("--curriculum", action="store_true",
+                            help="with learning, attempt next the task most like those already solved (default: "
+                                 "the given order; measured no better, see README)")
             sp.add_argument("--fresh-library", action="store_true",
                             help="start from a new library holding only the built-in skills (in the run dir)")
             sp.add_argument("--executor", choices=["local", "ray"], default="local",

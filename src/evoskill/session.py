@@ -141,7 +141,7 @@ def run_evolve(args: Namespace, console: Console | None = None) -> dict[str, Any
     config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
                           learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
                           max_programs=args.max_programs, compress=not getattr(args, "no_compress", False),
-                          curriculum=not getattr(args, "no_curriculum", False),
+                          curriculum=getattr(args, "curriculum", False),
                           max_cost=getattr(args, "max_cost", None))
     limits = Limits(cpu_seconds=args.budget * 2 + 10, wall_seconds=args.budget * 3 + 30, memory_mb=4096,
                     output_bytes=4_000_000)
