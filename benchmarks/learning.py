@@ -104,7 +104,7 @@ def overfit(report: dict[str, Any]) -> int:
 def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     lib = Path(a.library) if a.library else None
     row: dict[str, Any] = {"set": tasks, "budget": budget}
-    if a.practiced is not None and tasks in a.practice_sets:
+    if a.practiced is not None and tasks in a.practice_sets and "practiced" in a.arms:
         # the library after practice alone (no given task), frozen: one round against --no-learning's first
         run_dir = out / f"{tasks}-{budget}-practiced"
         report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=1, learning=False,
@@ -119,7 +119,7 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
         run_dir = out / f"{tasks}-{budget}-{label}"
         report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=a.rounds,
                               learning=learning, library=lib, seed=a.seed,
-                              extra=["--no-curriculum"] if a.no_curriculum else None)
+                              extra=["--curriculum"] if a.curriculum else None)
         row[label] = {
             "solved": [m["solved"] for m in report["rounds"]],
             "generalized": [m["generalized"] for m in report["rounds"]],
@@ -174,9 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--library", default=None, help="start from a copy of this library instead of the built-in skills")
     p.add_argument("--out", default=str(RESULTS / "learning"))
-    p.add_argument("--arms", nargs="+", default=["learning", "no-learning"], choices=["learning", "no-learning"],
-                   help="which runs (the --no-learning one does not depend on the library's learning)")
-    p.add_argument("--no-curriculum", action="store_true", help="pass --no-curriculum to evolve (an ablation)")
+    p.add_argument("--arms", nargs="+", default=["learning", "no-learning", "practiced"],
+                   choices=["learning", "no-learning", "practiced"],
+                   help="which runs (the --no-learning one does not depend on the library's learning; "
+                        "'practiced' needs --practice)")
+    p.add_argument("--curriculum", action="store_true", help="pass --curriculum to evolve")
     p.add_argument("--practice", type=int, default=0, metavar="ROUNDS",
                    help="first run `evoskill practice` for ROUNDS rounds from the built-in skills, then measure "
                         "each of --practice-sets with that library frozen (one round, the 'practiced' run)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -77,6 +78,11 @@ def test_a_solved_neighbour_votes_for_its_skill_and_makes_the_search_cheaper(com
     assert guided["list-sort"].cost == plain["list-sort"].cost
     far = apply(learned, type(plan)({"list-sort": 1.0}, 0.1))
     assert {c.name: c.cost for c in far}["list-max"] == plain["list-max"].cost  # a distant one: no such prior
+    # a practice task votes (order, learned skills) but sets no prior on primitives
+    practised = Guide([_solved("sort-desc", replace(SORT_DESC_A, name="practice-r1-a"),
+                               {"list-reverse", "list-sort"})]).plan_task(SORT_DESC_B)
+    assert practised.scores == plan.scores and practised.prior is None and plan.prior is not None
+    assert {c.name: c.cost for c in apply(learned, practised)}["list-max"] == plain["list-max"].cost
     a = synthesize(SORT_DESC_B, learned, budget_seconds=60, max_programs=200_000)
     b = synthesize(SORT_DESC_B, list(guided.values()), budget_seconds=60, max_programs=200_000)
     assert b.solved and b.source == "(sort-desc x0)"

@@ -423,7 +423,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
                           learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
                           max_programs=args.max_programs, compress=not args.no_compress,
-                          curriculum=not args.no_curriculum, max_cost=args.max_cost)
+                          curriculum=args.curriculum, max_cost=args.max_cost)
     place = RunPlace(library=args.library, fresh_library=args.fresh_library, run_dir=args.run_dir,
                      resume=args.resume, executor=args.executor, address=args.address,
                      model_options=tuple(args.model_option or ()))
@@ -672,9 +672,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--run-dir", default=None, help="where records go (default: runs/<time>)")
             sp.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
             sp.add_argument("--no-compress", action="store_true", help="skip library learning by compression")
-            sp.add_argument("--no-curriculum", action="store_true",
-                            help="attempt tasks in the given order (default with learning: the ones most like "
-                                 "those already solved first)")
+            sp.add_argument("--curriculum", action="store_true",
+                            help="with learning, attempt next the task most like those already solved (default: "
+                                 "the given order; measured no better, see README)")
             sp.add_argument("--fresh-library", action="store_true",
                             help="start from a new library holding only the built-in skills (in the run dir)")
             sp.add_argument("--executor", choices=["local", "ray"], default="local",

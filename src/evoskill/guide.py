@@ -17,7 +17,8 @@ task at hand resembles the one it came from); a learned skill nobody voted for c
 would without the guide, so that a search that does not need it is not slowed by it; a
 primitive with a strong vote loses the usage penalty of one node, and when the nearest solved task is
 close (similarity >= ``CONFIDENT``) a primitive none of the neighbours used costs one node more (a
-contextual prior in the spirit of DreamCoder's grammar, over components rather than parent-child pairs).
+contextual prior in the spirit of DreamCoder's grammar, over components rather than parent-child pairs;
+only given tasks set it, not practice tasks).
 The constants (``K`` = 5, ``CONFIDENT``, one node) were chosen by four probes on lists-rule at 10,000
 programs (NOTE-issue17.md). With an empty library (no solved task)
 the plan is empty and the search order is exactly the order without a guide.
@@ -37,10 +38,12 @@ from typing import Any
 
 from .lang.components import UNPROVEN_COST, evidence_score, format_evidence, parse_evidence
 
-__all__ = ["Guide", "Plan", "Solved", "apply", "evidence_score", "features", "format_evidence", "parse_evidence"]
+__all__ = ["PRACTICE_PREFIX", "Guide", "Plan", "Solved", "apply", "evidence_score", "features", "format_evidence", "parse_evidence"]
 
 #: neighbours that vote
 K = 5
+#: tasks named so were proposed by the agent itself (``evoskill practice``)
+PRACTICE_PREFIX = "practice-"
 #: a learned skill with at least this share of the vote costs 1 node (given enough evidence)
 VOTED = 0.25
 #: at least this evidence for a voted skill to become as cheap as a primitive
@@ -175,6 +178,11 @@ class Solved:
     evidence: float = 1.0
     task: str = ""
 
+    @property
+    def practice(self) -> bool:
+        """A task the agent proposed to itself (``evoskill practice``)."""
+        return self.task.startswith(PRACTICE_PREFIX)
+
 
 @dataclass
 class Plan:
@@ -183,6 +191,9 @@ class Plan:
     scores: dict[str, float] = field(default_factory=dict)
     confidence: float = 0.0
     neighbours: list[tuple[str, float]] = field(default_factory=list)
+    #: what the given (not practice) neighbours used, when the nearest of them is close (>= ``CONFIDENT``):
+    #: a primitive outside it costs a node more. None: no such prior.
+    prior: frozenset[str] | None = None
 
 
 def similarity(a: Sequence[float], b: Sequence[float]) -> float:
@@ -222,7 +233,12 @@ class Guide:
         if total <= 0:
             return Plan(confidence=0.0)
         scores = {k: round(v / total, 4) for k, v in votes.items()}
-        return Plan(scores, round(ranked[0][0], 4), [(s.skill, round(sim, 4)) for sim, s in ranked])
+        # the primitives' prior comes from given tasks only: which primitives a sampled practice program
+        # happens to call says more about the sampler than about tasks (measured: NOTE-issue17.md)
+        given = [(sim, s) for sim, s in ranked if not s.practice]
+        prior = (frozenset().union(*(s.uses for _, s in given))
+                 if given and given[0][0] >= CONFIDENT else None)
+        return Plan(scores, round(ranked[0][0], 4), [(s.skill, round(sim, 4)) for sim, s in ranked], prior)
 
     def plan_task(self, task: Any) -> Plan:
         solver = task.for_solver()
@@ -246,7 +262,7 @@ def apply(components: Sequence[Any], plan: Plan) -> list[Any]:
                 bias = 1
         elif s >= 0.5 and base > 1:
             bias = -1
-        elif s == 0.0 and plan.confidence >= CONFIDENT:
+        elif plan.prior is not None and c.name not in plan.prior:
             bias = UNVOTED_PRIMITIVE
         out.append(replace(c, rank=s, bias=bias) if (s or bias) else c)
     return out

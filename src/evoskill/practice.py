@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .evolve import PRACTICE_PREFIX, EvolveConfig, Run
+from .evolve import EvolveConfig, Run
+from .guide import PRACTICE_PREFIX
 from .lang.components import to_spec
 from .learner import Learner
 from .sandbox import Limits, Sandbox
@@ -89,7 +90,7 @@ def practice(library: LibraryStore, sandbox: Sandbox, config: PracticeConfig, ru
         if tasks:
             cfg = EvolveConfig(rounds=1, budget_seconds=config.budget_seconds, workers=config.workers, learning=True,
                                seed=config.seed * 1000 + r, max_programs=config.max_programs,
-                               require_generalized=True, curriculum=True)
+                               require_generalized=True)
             report = Run(tasks, proposer, learner, config=cfg, run_dir=run_dir / f"round-{r}",
                          listener=listener).run()
             per = report["per_task"]
