@@ -523,10 +523,11 @@ def describe_skill(model: Model, solution: Solution, task: Task) -> tuple[str, s
 
 
 def repair_skill(model: Model, sandbox: Any, code: str, entry: str, examples: Sequence[Example],
-                 attempts: int = 2, max_tokens: int = 1200) -> str | None:
-    """A fixed version of a failing skill's ``code`` that passes ``examples``, or None."""
+                 attempts: int = 2, max_tokens: int = 1200, reads: Sequence[str | Path] = ()) -> str | None:
+    """A fixed version of a failing skill's ``code`` that passes ``examples``, or None. ``reads``: the
+    folders the code may read in the sandbox (the library skills it calls)."""
     verifier = _verifier(sandbox, 10.0)
-    verdict = verifier.check(code, entry, examples)
+    verdict = verifier.check(code, entry, examples, reads=reads)
     if verdict.passed:
         return code
     current = code
@@ -544,7 +545,7 @@ def repair_skill(model: Model, sandbox: Any, code: str, entry: str, examples: Se
         fixed, _ = extract_code(reply.text, entry)
         if fixed is None:
             continue
-        verdict = verifier.check(fixed, entry, examples)
+        verdict = verifier.check(fixed, entry, examples, reads=reads)
         if verdict.passed:
             return fixed
         current = fixed

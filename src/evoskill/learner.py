@@ -241,4 +241,6 @@ class Learner:
         ep, ex = skill.entry_point, skill.examples_path
         if ep is None or ex is None:
             return None
-        return repair_skill(self.model, self.sandbox, ep[0].read_text(encoding="utf-8"), ep[1], load_examples(ex))
+        skills_dir = getattr(self.library, "skills_dir", None)  # a model-written skill may call library skills
+        return repair_skill(self.model, self.sandbox, ep[0].read_text(encoding="utf-8"), ep[1], load_examples(ex),
+                            reads=[skills_dir] if skills_dir else [])
