@@ -204,29 +204,20 @@ class Ruleset:
             self.fd = -1
 
 
-def restrict(*, writable_dirs: list[str], writable_files: list[str], readable: list[str] | None = None,
-             deny_tcp: bool = True, scope: bool = True) -> dict[str, object]:
-    """Apply a Landlock layer: writes only beneath ``writable_dirs`` (and into ``writable_files``).
-
-    With ``readable`` given, reads (and execution) are refused too except beneath those paths, the
-    writable ones and the files given; without it, reads are left alone. With ABI >= 4 TCP bind/connect
-    are also refused (``deny_tcp``); with ABI >= 6 abstract unix sockets and signals to processes outside
-    the domain are refused (``scope``). Returns what was enforced. ``set_no_new_privs`` must have been
-    called first.
-    """
-    ruleset = Ruleset(reads=readable is not None, deny_tcp=deny_tcp, scope=scope)
+def restrict_writes(writable_dirs: list[str], writable_files: list[str], *, deny_tcp: bool = True,
+                    scope: bool = True) -> dict[str, object]:
+    """Apply a Landlock layer that leaves reads alone: writes only beneath ``writable_dirs`` (and into
+    ``writable_files``). With ABI >= 4 TCP bind/connect are also refused (``deny_tcp``); with ABI >= 6
+    abstract unix sockets and signals to processes outside the domain are refused (``scope``). Returns what
+    was enforced. ``set_no_new_privs`` must have been called first. (A job's layer, which restricts reads
+    too, is a :class:`Ruleset` filled in two steps.)"""
+    ruleset = Ruleset(reads=False, deny_tcp=deny_tcp, scope=scope)
     try:
-        ruleset.allow(writable_dirs=writable_dirs, writable_files=writable_files, readable=readable or [])
+        ruleset.allow(writable_dirs=writable_dirs, writable_files=writable_files)
     except BaseException:
         ruleset.close()
         raise
     return ruleset.enforce()
-
-
-def restrict_writes(writable_dirs: list[str], writable_files: list[str], *, deny_tcp: bool = True,
-                    scope: bool = True) -> dict[str, object]:
-    """:func:`restrict` with reads left alone: writes only beneath ``writable_dirs``."""
-    return restrict(writable_dirs=writable_dirs, writable_files=writable_files, deny_tcp=deny_tcp, scope=scope)
 
 
 MS_NOSUID = 2
