@@ -172,3 +172,37 @@ def test_rank_bias_and_evidence_travel_to_the_search_worker(comps: list[Componen
     learned = from_spec(to_spec(comps) + [_learned("y", "(list-reverse x0)", rank=0.5, bias=-1, evidence=0.9)])
     y = next(k for k in learned if k.name == "y")
     assert (y.rank, y.bias, y.evidence) == (0.5, -1, 0.9)
+
+
+def test_the_vote_decides_when_the_pointwise_searches_run() -> None:
+    """Neighbours solved by direct programs defer the map/filter function searches; neighbours solved by a map
+    keep them early. The proposer says which in the attempt's log."""
+    from types import SimpleNamespace
+
+    from evoskill.sandbox import Sandbox
+    from evoskill.synth.search import POINTWISE_OPS, SearchProposer
+
+    direct = [_solved(f"d{k}", _lists(f"d{k}", [([k, 4, 2], [2, 4, k]), ([5, k], [k, 5])]), {"list-reverse"})
+              for k in range(3)]
+    mapped = [_solved(f"m{k}", _lists(f"m{k}", [([k, 4, 2], [k + 1, 5, 3]), ([5, k], [6, k + 1])]),
+                      {"list-map", "int-add"}) for k in range(3)]
+    task = _lists("new", [([7, 1, 3], [3, 1, 7]), ([2, 9], [9, 2]), ([4, 4, 8, 1], [1, 8, 4, 4])])
+    assert Guide(direct).plan_task(task).share(POINTWISE_OPS) == 0.0
+    assert Guide(mapped).plan_task(task).share(POINTWISE_OPS) == 1.0
+    assert 0.0 < Guide(direct + mapped).plan_task(task).share(POINTWISE_OPS) < 1.0
+    assert Guide().plan_task(task).share(POINTWISE_OPS) == 0.0  # no vote at all: nothing deferred (below)
+
+    def logged(guide: Guide | None) -> dict[str, object]:
+        seen: dict[str, object] = {}
+
+        def runner(target: str, args: list[object], limits: object) -> object:
+            seen.update(args[0])  # type: ignore[arg-type]
+            return SimpleNamespace(ok=False, value=None, error_type="x", error_message="", limit=None)
+
+        SearchProposer(Sandbox(), core_components(), runner=runner,
+                       guide=(lambda: guide)).propose(task, budget_seconds=1)
+        return seen
+
+    assert logged(Guide(direct))["pointwise_from"] > 1
+    assert logged(Guide(mapped))["pointwise_from"] == 1
+    assert logged(None)["pointwise_from"] == 1 and logged(Guide())["pointwise_from"] == 1

@@ -7,7 +7,7 @@ import pytest
 from evoskill.lang.components import Component, core_components
 from evoskill.lang.program import compile_program, parse
 from evoskill.synth.pointwise import _subsequence_labels
-from evoskill.synth.search import synthesize
+from evoskill.synth.search import POINTWISE_LATE, synthesize
 from evoskill.tasks import Example, Task, load_tasks
 
 
@@ -126,3 +126,25 @@ def test_the_program_budget_holds_with_function_searches(name: str) -> None:
     task = next(t for t in load_tasks("lists-rule") if t.name == name)
     r = synthesize(task, core_components(), budget_seconds=120, max_programs=10_000)
     assert r.programs_tried <= 15_000
+
+
+def test_deferred_function_searches_spare_a_direct_answer_their_programs(comps: list[Component]) -> None:
+    """The guide defers the pointwise searches for tasks like ones that never needed a map: a direct answer
+    is then found with the same program and fewer programs tried."""
+    task = _lists("drop-first-two", [([5, 1, 7, 3], [7, 3]), ([9, 9, 2], [2]), ([4, 6, 8, 10, 12], [8, 10, 12])],
+                  [([1, 2, 3], [3])])
+    early = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=100_000)
+    late = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=100_000, pointwise_from=5)
+    assert early.solved and late.solved and early.source == late.source, (early.source, late.source)
+    assert late.programs_tried < early.programs_tried, (late.programs_tried, early.programs_tried)
+
+
+def test_deferred_function_searches_still_run_when_the_enumeration_stops_first(comps: list[Component]) -> None:
+    """A wrong deferral costs programs, not the answer: the map is still found after the budget stops the
+    enumeration before the level the searches waited for."""
+    f = lambda xs: [99 - x for x in xs]  # noqa: E731
+    ins = [[55, 82, 57], [4, 59, 6, 1], [12], [30, 31]]
+    task = _lists("ninety-nine-minus", [(i, f(i)) for i in ins], [([0, 98, 50], f([0, 98, 50]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=10_000, pointwise_from=POINTWISE_LATE)
+    assert r.solved and r.source is not None and r.source.startswith("(list-map"), r.source
+    assert _generalizes(task, r.source, comps)

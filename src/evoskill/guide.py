@@ -194,6 +194,15 @@ class Plan:
     #: what the given (not practice) neighbours used, when the nearest of them is close (>= ``CONFIDENT``):
     #: a primitive outside it costs a node more. None: no such prior.
     prior: frozenset[str] | None = None
+    #: each voting neighbour's weight and the components its program calls (what :meth:`share` counts)
+    ballots: list[tuple[float, frozenset[str]]] = field(default_factory=list)
+
+    def share(self, names: Iterable[str]) -> float:
+        """The share of the vote (0..1) from neighbours whose programs call any of ``names``: how likely the
+        guide thinks a program of that shape is (e.g. a map or filter whose function is searched apart)."""
+        wanted = set(names)
+        total = sum(w for w, _ in self.ballots)
+        return sum(w for w, uses in self.ballots if uses & wanted) / total if total > 0 else 0.0
 
 
 def similarity(a: Sequence[float], b: Sequence[float]) -> float:
@@ -238,7 +247,9 @@ class Guide:
         given = [(sim, s) for sim, s in ranked if not s.practice]
         prior = (frozenset().union(*(s.uses for _, s in given))
                  if given and given[0][0] >= CONFIDENT else None)
-        return Plan(scores, round(ranked[0][0], 4), [(s.skill, round(sim, 4)) for sim, s in ranked], prior)
+        ballots = [(sim * min(1.0, s.evidence), s.uses) for sim, s in ranked]
+        return Plan(scores, round(ranked[0][0], 4), [(s.skill, round(sim, 4)) for sim, s in ranked], prior,
+                    ballots)
 
     def plan_task(self, task: Any) -> Plan:
         solver = task.for_solver()

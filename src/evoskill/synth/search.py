@@ -82,7 +82,7 @@ from .conditionals import ARBITRARY, IF_OPS, Conditionals
 from .constants import contains_piece, int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .formats import pattern_type, patterns
-from .pointwise import Pointwise, outer_values
+from .pointwise import SOURCE_MAX_COST, Pointwise, outer_values
 from .records import (
     GENERIC,
     build_record,
@@ -104,6 +104,11 @@ POINTWISE_SHARE = 0.5  # at most this share of the budget goes to solving map/fi
 POINTWISE_RATE = 200_000  # function programs per second (measured: benchmarks/search_speed.py lists tasks)
 ROWS_LEVEL = 3  # after this level, a list output over a table is tried as a map or filter of its rows
 ROWS_SHARE = 0.5  # of what is left of the budget, for the function of that map or filter
+#: the cost level the pointwise function searches wait for when the guide defers them (similar solved tasks
+#: never needed a map, filter or zip): every source of cost <= 3 is built by then
+POINTWISE_LATE = 5
+#: the higher-order calls a pointwise answer is built on (a neighbour's program calling one keeps them early)
+POINTWISE_OPS = frozenset({"list-map", "list-mapi", "list-filter", "list-zip-with", "list-interleave"})
 
 
 @dataclass
@@ -190,8 +195,14 @@ def _guard(fn: Callable[..., int], bound: int = 10 ** 12) -> Callable[..., int]:
 
 
 def synthesize(task: Task, components: Sequence[Component] | None = None, *, budget_seconds: float = 10.0,
-               max_programs: int | None = None, seed: int = 0, max_memory_mb: int = 1000) -> SearchResult:
-    """Search for the cheapest program reproducing every solver example of ``task``."""
+               max_programs: int | None = None, seed: int = 0, max_memory_mb: int = 1000,
+               pointwise_from: int = 1) -> SearchResult:
+    """Search for the cheapest program reproducing every solver example of ``task``.
+
+    ``pointwise_from``: the cost level at which the pointwise function searches start (1: with the first
+    level; the guide defers them to :data:`POINTWISE_LATE` for tasks like ones that never needed them). If
+    the enumeration stops before that level, they run then, with their own share of the budget.
+    """
     t0, c0 = time.perf_counter(), _cpu()
     deadline = t0 + budget_seconds
     task = task.for_solver()
@@ -252,6 +263,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
                  if out_t == "list[int]" else None)  # element pairs are numbers: lists of numbers only
     fallback: tuple[int, Expr] | None = None
     slack = 0
+    deferred = pointwise is not None and pointwise_from > 1  # the function searches have not run yet
     result: tuple[int, Expr] | None = min(direct, key=lambda ce: ce[0]) if direct else None
     try:
         for level in range(1, MAX_COST + 1):
@@ -268,7 +280,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
                 best = cond.solve()
                 if best is not None and (fallback is None or best[0] < fallback[0]):
                     fallback, slack = best, IF_SLACK
-            if pointwise is not None:
+            if pointwise is not None and level >= pointwise_from:
+                deferred = False
                 mapped = pointwise.add_level(level)
                 if mapped is not None and (fallback is None or mapped[0] < fallback[0]):
                     fallback, slack = mapped, POINTWISE_SLACK
@@ -286,6 +299,13 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
         result = (f.cost, f.expr)
     except Stop:
         pass
+    if result is None and pointwise is not None and deferred:
+        try:  # deferred, and the enumeration stopped first: the function searches still get their share
+            mapped = pointwise.add_level(SOURCE_MAX_COST + 1)  # every round of sources at once
+            if mapped is not None and (fallback is None or mapped[0] < fallback[0]):
+                fallback = mapped
+        except Stop:
+            pass
     if result is None and fallback is not None:
         result = fallback
     if pointwise is not None:
@@ -524,7 +544,8 @@ def search_job(payload: dict[str, Any]) -> dict[str, Any]:
     comps = from_spec(payload["components"]) if payload.get("components") else core_components()
     res = synthesize(task, comps, budget_seconds=float(payload.get("budget_seconds", 10.0)),
                      max_programs=payload.get("max_programs"), seed=int(payload.get("seed", 0)),
-                     max_memory_mb=int(payload.get("max_memory_mb", 1000)))
+                     max_memory_mb=int(payload.get("max_memory_mb", 1000)),
+                     pointwise_from=int(payload.get("pointwise_from", 1)))
     return {"solved": res.solved, "program": res.source, "programs_tried": res.programs_tried,
             "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "cost": res.cost}
 
@@ -584,9 +605,14 @@ class SearchProposer:
         plan = guide.plan_task(task) if guide is not None else None
         if plan is not None:
             comps = apply_plan(comps, plan)
+        # the shape of program the neighbours needed: unless most of the vote goes to programs built on a map,
+        # filter or zip, the function searches that build one wait until the direct programs of cost <= 4 are
+        # tried (a wrong guess costs programs, not the answer: they still run when the budget stops those)
+        late = plan is not None and bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
                    "max_programs": self.max_programs, "seed": seed,
-                   "max_memory_mb": max(256, self.memory_mb // 3)}
+                   "max_memory_mb": max(256, self.memory_mb // 3),
+                   "pointwise_from": POINTWISE_LATE if late else 1}
         t0 = time.perf_counter()
         limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
                         memory_mb=self.memory_mb)
@@ -603,6 +629,7 @@ class SearchProposer:
         attempt.log.append({"event": "search", "programs_tried": attempt.programs_tried,
                             "seconds": v.get("seconds"), "cost": v.get("cost"),
                             **({"guide": plan.neighbours[:3]} if plan is not None and plan.neighbours else {}),
+                            **({"pointwise": "late"} if late else {}),
                             **({"node": v["node"]} if v.get("node") else {})})
         if v.get("solved") and v.get("program"):
             from ..lang.program import parse
