@@ -28,3 +28,24 @@ def test_a_branch_for_one_example_is_a_lookup_table_and_refused() -> None:
     # a predicate that leaves two examples to the else-branch is accepted
     target2 = (1, 1, 1, 1, 2, 2)
     assert _solve(target2, [(1,) * 6, (2,) * 6], [(True, True, True, True, False, False)]) == "(int-if p0 1 2)"
+
+
+def test_a_branch_built_on_a_learned_skill_must_be_right_everywhere() -> None:
+    """A learned shortcut right on part of another task's examples is no branch; a primitive one is."""
+    from evoskill.lang.program import Call
+
+    target = (1, 1, 1, 2, 2, 2)
+    split = (True, True, True, False, False, False)
+
+    def solve(op: str, learned: set[str]) -> str | None:
+        cond = Conditionals(len(target), target, "int-if", learned=learned)
+        cond.add_terms([(1, (1,) * 6, Const(1)), (2, (9, 9, 9, 2, 2, 2), Call(op, (Var("x0"),)))])
+        cond.add_preds([(1, split, Var("p0"))])
+        best = cond.solve()
+        return to_sexpr(best[1]) if best else None
+
+    assert solve("int-abs", set()) == "(int-if p0 1 (int-abs x0))"
+    assert solve("my-skill", {"my-skill"}) is None
+    cond = Conditionals(len(target), target, "int-if", learned={"my-skill"})
+    cond.add_terms([(2, target, Call("my-skill", (Var("x0"),)))])  # right on every example: an answer
+    assert cond.solve() is not None

@@ -13,8 +13,10 @@ calls and for its own skill. A component's score is the share of the vote it rec
 How the search uses it (:func:`apply`): components are tried in decreasing score within a cost level (a
 budget cut-off inside a level then falls on the least likely ones); a learned skill voted for by the
 neighbours (score >= ``VOTED``) costs 1 node with enough evidence (else 2, however weak its evidence: the
-task at hand resembles the one it came from); a learned skill nobody voted for costs one node more than it
-would without the guide, so that a search that does not need it is not slowed by it; a
+task at hand resembles the one it came from); a learned skill nobody voted for costs ``UNVOTED_SKILL`` (4,
+the most a component costs) nodes, so that a search that does not need it is not slowed by it (one node
+more, as before, lost tasks to a crowd of learned shortcuts at the levels a 10,000-program budget ends in:
+docs/LEARNING.md); a
 primitive with a strong vote loses the usage penalty of one node, and when the nearest solved task is
 close (similarity >= ``CONFIDENT``) a primitive none of the neighbours used costs one node more (a
 contextual prior in the spirit of DreamCoder's grammar, over components rather than parent-child pairs;
@@ -52,6 +54,8 @@ TRUSTED_EVIDENCE = 0.5
 #: ``UNVOTED_PRIMITIVE`` nodes more (the contextual prior: what similar tasks never needed comes later)
 CONFIDENT = 0.3
 UNVOTED_PRIMITIVE = 1
+#: what a learned skill nobody voted for costs, in nodes (the most any component costs)
+UNVOTED_SKILL = 4
 
 
 # ---- features --------------------------------------------------------------------------------------------
@@ -270,7 +274,7 @@ def apply(components: Sequence[Any], plan: Plan) -> list[Any]:
             if s >= VOTED:  # the neighbours' answers call it: a primitive's cost, or an unproven one's if weak
                 bias = (1 if c.evidence >= TRUSTED_EVIDENCE else UNPROVEN_COST) - base
             elif s == 0.0:
-                bias = 1
+                bias = UNVOTED_SKILL - base
         elif s >= 0.5 and base > 1:
             bias = -1
         elif plan.prior is not None and c.name not in plan.prior:

@@ -6,7 +6,10 @@ where they are true. A solution for a set of examples ``X`` is a term whose mask
 ``(if p then-term else-rest)`` where ``p`` splits ``X``, the then-term covers ``X & p`` and the rest is
 solved recursively on ``X & ~p`` (a decision list, depth-limited). Every branch must answer for at least
 two examples, and its term be right on at least two (a branch per example would just memorise the
-examples), and parity predicates cost extra (they split small example sets by luck).
+examples), and parity predicates cost extra (they split small example sets by luck). A branch term may call
+a learned skill only if it is right on every example: a shortcut learned from another task, cheap and
+right on two or three of this task's examples, made most of the overfit conditionals measured with learning
+(issue 17, docs/LEARNING.md).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..lang.program import Call, Expr
+from ..lang.program import Call, Expr, ops
 
 # Parity tests split any small set of examples by luck; as branch conditions they rarely mean anything.
 ARBITRARY = {"int-is-even", "int-is-odd"}
@@ -44,9 +47,12 @@ def true_mask(vec: tuple[Any, ...]) -> int:
 class Conditionals:
     """Incrementally collected terms and predicates; :meth:`solve` builds the cheapest decision list."""
 
-    def __init__(self, n: int, target: tuple[Any, ...], if_op: str, parity_penalty: int = 3) -> None:
+    def __init__(self, n: int, target: tuple[Any, ...], if_op: str, parity_penalty: int = 3,
+                 learned: Iterable[str] = ()) -> None:
         self.n = n
         self.parity_penalty = parity_penalty
+        #: learned skills: a branch term that calls one must be right on every example (see the module doc)
+        self.learned = frozenset(learned)
         self.full = (1 << n) - 1
         self.target = target
         self.if_op = if_op
@@ -56,6 +62,8 @@ class Conditionals:
     def add_terms(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
         for cost, vec, expr in items:
             m = mask_of(vec, self.target)
+            if m != self.full and self.learned and not self.learned.isdisjoint(ops(expr)):
+                continue  # a learned shortcut right on a part of another task's examples: luck, mostly
             # a term right on a single example is what overfitting looks like: keep terms right on >= 2
             if m & (m - 1) and (m not in self.terms or self.terms[m][0] > cost):
                 self.terms[m] = (cost, expr)

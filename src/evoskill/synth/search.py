@@ -256,7 +256,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     main.append(en)
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
     joiner = _Joiner(en, out_t, target, comps)
-    cond = Conditionals(n, target, IF_OPS[out_t]) if out_t in IF_OPS and n > 1 else None
+    cond = (Conditionals(n, target, IF_OPS[out_t], learned=[c.name for c in comps if c.kind != "primitive"])
+            if out_t in IF_OPS and n > 1 else None)
     pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
                            deadline, max_tried=_pointwise_share(budget_seconds, max_programs),
                            task_inputs=[e.inputs for e in examples], input_types=task.input_types)
