@@ -11,7 +11,8 @@ so that the programs tried per task can be compared, round 1 against the last ro
 Reported per set and budget: solved and generalized per round for both runs, answers that pass the solver
 examples but fail the held-out ones (overfit), the median programs tried per solved task in round 1 and in
 the probe (and their ratio), the curriculum order of round 1 when the run reports one, and the wall time of
-each run. A table goes to stdout and is appended to ``benchmarks/results/results.md`` with the exact
+each run. The probe is also set against ``--no-learning``'s round 1 (tasks both solved): how many fewer
+programs the round-3 library needs than the built-in skills alone. A table goes to stdout and is appended to ``benchmarks/results/results.md`` with the exact
 command; everything else (run folders, ``learning.json``) under ``--out``.
 
 ``--practice ROUNDS`` first runs ``evoskill practice`` from the built-in skills (no given task) and adds a
@@ -113,6 +114,7 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
                             "tasks": report["tasks"], "overfit": overfit(report), "wall_seconds": round(wall, 1),
                             "learned_skills": report["rounds"][-1]["learned_skills"]}
         print(json.dumps({"practiced": row["practiced"]}), file=sys.stderr, flush=True)
+    probed: dict[str, int] | None = None
     for label, learning in (("learning", True), ("no-learning", False)):
         if label not in a.arms:
             continue
@@ -140,8 +142,23 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
                            "ratio": round(r1 / r3, 2) if r1 and r3 else None,
                            "cheaper": sum(1 for n in both if later[n] < first[n]),
                            "dearer": sum(1 for n in both if later[n] > first[n]),
-                           "lost": len(first) - len(both), "probe_seconds": round(time.monotonic() - t0, 1)}
-        print(json.dumps({k: row[k] for k in row if k in (label, "cost")}), file=sys.stderr, flush=True)
+                           "lost": len(first) - len(both), "probe_seconds": round(time.monotonic() - t0, 1),
+                           "per_task": {n: [first[n], later[n]] for n in both}}
+            probed = later
+        elif probed is not None and row.get("cost"):
+            # the same probe against the built-in skills: tasks --no-learning solved in round 1 and the
+            # round-3 library solved again, programs tried by each
+            plain = {r["task"]: r["programs_tried"] for r in attempts(run_dir) if r["round"] == 1 and r["solved"]}
+            common = sorted(set(plain) & set(probed))
+            if common:
+                m0 = statistics.median(plain[n] for n in common)
+                m1 = statistics.median(probed[n] for n in common)
+                row["cost"]["against_no_learning"] = {"tasks": len(common), "median_no_learning": m0,
+                                                      "median_last": m1, "ratio": round(m0 / m1, 2) if m1 else None}
+        shown = {k: row[k] for k in row if k in (label, "cost")}
+        if "cost" in shown:
+            shown["cost"] = {k: v for k, v in shown["cost"].items() if k != "per_task"}
+        print(json.dumps(shown), file=sys.stderr, flush=True)
     return row
 
 
@@ -159,6 +176,10 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
                 c = r["cost"]
                 cost = (f"{c['median_round1']:,.0f} → {c['median_last']:,.0f} (×{c['ratio']}, "
                         f"{c['tasks_in_both']} tasks; cheaper {c['cheaper']}, dearer {c['dearer']})")
+                if c.get("against_no_learning"):
+                    n = c["against_no_learning"]
+                    cost += (f"; `--no-learning` {n['median_no_learning']:,.0f} → {n['median_last']:,.0f} "
+                             f"(×{n['ratio']}, {n['tasks']} tasks)")
             lines.append(f"| {r['set']} | {r['budget']:,} | {label} | {' → '.join(map(str, d['solved']))} /{d['tasks']} "
                          f"| {' → '.join(map(str, d['generalized']))} | {d['overfit']} | {cost} | {d['wall_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
