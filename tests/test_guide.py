@@ -206,3 +206,35 @@ def test_the_vote_decides_when_the_pointwise_searches_run() -> None:
     assert logged(Guide(direct))["pointwise_from"] > 1
     assert logged(Guide(mapped))["pointwise_from"] == 1
     assert logged(None)["pointwise_from"] == 1 and logged(Guide())["pointwise_from"] == 1
+
+
+def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_library(
+        comps: list[Component]) -> None:
+    """A retry does not repeat a failed guided search: attempts at a task alternate between guided (learned
+    skills, the guide's order and costs) and plain (built-in components, no guide); other tasks, and the
+    cross-validation fold of a task (fewer examples), are not affected."""
+    from types import SimpleNamespace
+
+    from evoskill.sandbox import Sandbox
+    from evoskill.synth.search import SearchProposer
+
+    learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))")])
+    guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
+    payloads: list[dict[str, object]] = []
+
+    def runner(target: str, args: list[object], limits: object) -> object:
+        payloads.append(args[0])  # type: ignore[arg-type]
+        return SimpleNamespace(ok=True, value={"solved": False, "programs_tried": 10}, error_type=None,
+                               error_message="", limit=None)
+
+    proposer = SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+
+    def guided(payload: dict[str, object]) -> bool:
+        specs = {c["name"]: c for c in payload["components"]}  # type: ignore[attr-defined, index]
+        assert ("sort-desc" in specs) == (specs["list-max"].get("bias", 0) == 1)  # learned skills iff the guide
+        return "sort-desc" in specs
+
+    attempts = [proposer.propose(SORT_DESC_B, budget_seconds=1) for _ in range(3)]
+    fold = proposer.propose(replace(SORT_DESC_B, examples=SORT_DESC_B.examples[:-1]), budget_seconds=1)
+    assert [guided(p) for p in payloads] == [True, False, True, True]
+    assert ["plain" in a.log[0] for a in (*attempts, fold)] == [False, True, False, False]

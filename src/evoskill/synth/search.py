@@ -60,7 +60,7 @@ from typing import Any
 from ..guide import Guide
 from ..guide import apply as apply_plan
 from ..lang import types
-from ..lang.components import Component, core_components, from_spec, to_spec
+from ..lang.components import LEARNED_KINDS, Component, core_components, from_spec, prior_weight, to_spec
 from ..lang.primitives import FUNCTIONS, MAX_ITEMS, PATTERN_ARGS, function_type
 from ..lang.program import (
     Call,
@@ -584,6 +584,9 @@ class SearchProposer:
         self.max_programs = max_programs
         self.memory_mb = memory_mb
         self.runner: SearchRunner = runner or self._in_sandbox
+        #: failed searches per task (name and solver examples): a retry does not repeat a failed guided
+        #: search; every other attempt at a task searches as with no library (see :meth:`propose`)
+        self._failures: dict[tuple[str, int], int] = {}
 
     def _in_sandbox(self, target: str, args: list[Any], limits: Any) -> Any:
         """The default runner: the job in this proposer's own sandbox."""
@@ -604,6 +607,15 @@ class SearchProposer:
         comps = [c for c in self._components() if task.name not in c.tasks]
         guide = self.guide() if self.guide is not None else None
         plan = guide.plan_task(task) if guide is not None else None
+        # A portfolio over attempts: the guide's order (and the learned skills it makes cheap) can bury what a
+        # plain search finds, so after a failed guided search the next attempt searches as with no library
+        # (built-in components, no usage prior, no guide); the one after is guided again, by a library that
+        # has grown since.
+        key = (task.name, hash(repr([(e.inputs, e.output) for e in task.examples])))
+        plain = plan is not None and bool(plan.scores) and self._failures.get(key, 0) % 2 == 1
+        if plain:  # the built-in components as a fresh library has them: no usage prior either
+            comps = [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
+            plan = None
         if plan is not None:
             comps = apply_plan(comps, plan)
         # the shape of program the neighbours needed: unless most of the vote goes to programs built on a map,
@@ -631,7 +643,11 @@ class SearchProposer:
                             "seconds": v.get("seconds"), "cost": v.get("cost"),
                             **({"guide": plan.neighbours[:3]} if plan is not None and plan.neighbours else {}),
                             **({"pointwise": "late"} if late else {}),
+                            **({"plain": "a retry after a failed guided search: no learned skills, no guide"}
+                               if plain else {}),
                             **({"node": v["node"]} if v.get("node") else {})})
+        if not v.get("solved") and (plan is not None and plan.scores or plain):
+            self._failures[key] = self._failures.get(key, 0) + 1
         if v.get("solved") and v.get("program"):
             from ..lang.program import parse
             expr = parse(v["program"])
