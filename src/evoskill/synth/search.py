@@ -31,7 +31,11 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
 
 The guide (:mod:`evoskill.guide`, fitted on the host from the library's solved tasks and applied in
 :meth:`SearchProposer.propose`) reorders components within a cost level and moves the cost of learned
-skills for the task at hand; without solved tasks it changes nothing.
+skills for the task at hand, and decides when the pointwise function searches run (at once when most of the
+vote goes to programs built on a map, filter or zip, else from cost level 5, or when the budget stops the
+enumeration first); without solved tasks it changes nothing. The proposer keeps a portfolio over attempts:
+after a failed guided search, the next attempt at the same task searches as with no library (built-in
+components, no usage prior, no guide), the one after is guided again.
 
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
 shuffles the order of equally weighted components within a cost level); only the budget cut-off reads
