@@ -234,7 +234,9 @@ def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_libra
         assert ("sort-desc" in specs) == (specs["list-max"].get("bias", 0) == 1)  # learned skills iff the guide
         return "sort-desc" in specs
 
-    attempts = [proposer.propose(SORT_DESC_B, budget_seconds=1) for _ in range(3)]
-    fold = proposer.propose(replace(SORT_DESC_B, examples=SORT_DESC_B.examples[:-1]), budget_seconds=1)
+    attempts = [proposer.propose(SORT_DESC_B, budget_seconds=1, seed=1000 + r) for r in (1, 2, 3)]
+    fold = proposer.propose(replace(SORT_DESC_B, examples=SORT_DESC_B.examples[:-1]), budget_seconds=1, seed=1002)
     assert [guided(p) for p in payloads] == [True, False, True, True]
+    # the plain retry is the search a fresh library runs first: the first attempt's seed
+    assert [p["seed"] for p in payloads] == [1001, 1001, 1003, 1002]
     assert ["plain" in a.log[0] for a in (*attempts, fold)] == [False, True, False, False]

@@ -591,6 +591,8 @@ class SearchProposer:
         #: failed searches per task (name and solver examples): a retry does not repeat a failed guided
         #: search; every other attempt at a task searches as with no library (see :meth:`propose`)
         self._failures: dict[tuple[str, int], int] = {}
+        #: the seed of the first attempt at each task: a plain retry is the search a fresh library runs first
+        self._first_seed: dict[tuple[str, int], int] = {}
 
     def _in_sandbox(self, target: str, args: list[Any], limits: Any) -> Any:
         """The default runner: the job in this proposer's own sandbox."""
@@ -613,11 +615,13 @@ class SearchProposer:
         plan = guide.plan_task(task) if guide is not None else None
         # A portfolio over attempts: the guide's order (and the learned skills it makes cheap) can bury what a
         # plain search finds, so after a failed guided search the next attempt searches as with no library
-        # (built-in components, no usage prior, no guide); the one after is guided again, by a library that
-        # has grown since.
+        # (built-in components, no usage prior, no guide, the first attempt's seed: the very search a fresh
+        # library runs first); the one after is guided again, by a library that has grown since.
         key = (task.name, hash(repr([(e.inputs, e.output) for e in task.examples])))
         plain = plan is not None and bool(plan.scores) and self._failures.get(key, 0) % 2 == 1
-        if plain:  # the built-in components as a fresh library has them: no usage prior either
+        first_seed = self._first_seed.setdefault(key, seed)
+        if plain:  # the built-in components as a fresh library has them (no usage prior), with the first seed
+            seed = first_seed
             comps = [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
             plan = None
         if plan is not None:
