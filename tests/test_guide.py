@@ -19,6 +19,7 @@ from evoskill.lang.components import (
     parse_evidence,
     to_spec,
 )
+from evoskill.proposer import Attempt
 from evoskill.synth.search import synthesize
 from evoskill.tasks import Example, Task, load_tasks
 
@@ -199,20 +200,23 @@ def test_the_vote_decides_when_the_pointwise_searches_run() -> None:
             seen.update(args[0])  # type: ignore[arg-type]
             return SimpleNamespace(ok=False, value=None, error_type="x", error_message="", limit=None)
 
-        SearchProposer(Sandbox(), core_components(), runner=runner,
+        SearchProposer(Sandbox(), core_components(), runner=runner, max_programs=max_programs,
                        guide=(lambda: guide)).propose(task, budget_seconds=1)
         return seen
 
+    max_programs: int | None = 10_000
     assert logged(Guide(direct))["pointwise_from"] > 1
     assert logged(Guide(mapped))["pointwise_from"] == 1
     assert logged(None)["pointwise_from"] == 1 and logged(Guide())["pointwise_from"] == 1
+    max_programs = None  # under a time budget the clock could leave deferred searches nothing: never deferred
+    assert logged(Guide(direct))["pointwise_from"] == 1
 
 
 def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_library(
         comps: list[Component]) -> None:
     """A retry does not repeat a failed guided search: attempts at a task alternate between guided (learned
-    skills, the guide's order and costs) and plain (built-in components, no guide); other tasks, and the
-    cross-validation fold of a task (fewer examples), are not affected."""
+    skills, the guide's order and costs) and plain (built-in components, no guide); the cross-validation fold
+    of an attempt (fewer examples) searches in that attempt's mode and counts no failure."""
     from types import SimpleNamespace
 
     from evoskill.sandbox import Sandbox
@@ -234,9 +238,15 @@ def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_libra
         assert ("sort-desc" in specs) == (specs["list-max"].get("bias", 0) == 1)  # learned skills iff the guide
         return "sort-desc" in specs
 
-    attempts = [proposer.propose(SORT_DESC_B, budget_seconds=1, seed=1000 + r) for r in (1, 2, 3)]
-    fold = proposer.propose(replace(SORT_DESC_B, examples=SORT_DESC_B.examples[:-1]), budget_seconds=1, seed=1002)
-    assert [guided(p) for p in payloads] == [True, False, True, True]
+    def fold() -> Attempt:  # cross-validation: the task without its last example
+        return proposer.propose(replace(SORT_DESC_B, examples=SORT_DESC_B.examples[:-1]), budget_seconds=1,
+                                seed=1002)
+
+    tried = [proposer.propose(SORT_DESC_B, budget_seconds=1, seed=1001),
+             proposer.propose(SORT_DESC_B, budget_seconds=1, seed=1002), fold(),
+             proposer.propose(SORT_DESC_B, budget_seconds=1, seed=1003), fold()]
+    # guided, plain, its fold plain too (a plain answer is checked by a plain search), guided, its fold guided
+    assert [guided(p) for p in payloads] == [True, False, False, True, True]
     # the plain retry is the search a fresh library runs first: the first attempt's seed
-    assert [p["seed"] for p in payloads] == [1001, 1001, 1003, 1002]
-    assert ["plain" in a.log[0] for a in (*attempts, fold)] == [False, True, False, False]
+    assert [p["seed"] for p in payloads] == [1001, 1001, 1002, 1003, 1002]
+    assert ["plain" in a.log[0] for a in tried] == [False, True, True, False, False]

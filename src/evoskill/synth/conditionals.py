@@ -6,10 +6,11 @@ where they are true. A solution for a set of examples ``X`` is a term whose mask
 ``(if p then-term else-rest)`` where ``p`` splits ``X``, the then-term covers ``X & p`` and the rest is
 solved recursively on ``X & ~p`` (a decision list, depth-limited). Every branch must answer for at least
 two examples, and its term be right on at least two (a branch per example would just memorise the
-examples), and parity predicates cost extra (they split small example sets by luck). A branch term may call
-a learned skill only if it is right on every example: a shortcut learned from another task, cheap and
-right on two or three of this task's examples, made most of the overfit conditionals measured with learning
-(issue 17, docs/LEARNING.md).
+examples), and parity predicates cost extra (they split small example sets by luck). A branch's term may not
+call a learned skill (``learned``): a shortcut learned from another task, cheap and right on two or three of
+this task's examples, made most of the overfit conditionals measured with learning (issue 17,
+docs/LEARNING.md). (A term right on every example would be an answer of its own, found before any
+conditional.) The rule applies to top-level conditionals, not to those inside a map's function.
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ class Conditionals:
     def add_terms(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
         for cost, vec, expr in items:
             m = mask_of(vec, self.target)
+            # a term right on a single example is what overfitting looks like: keep terms right on >= 2
+            if not (m & (m - 1) and (m not in self.terms or self.terms[m][0] > cost)):
+                continue
             if m != self.full and self.learned and not self.learned.isdisjoint(ops(expr)):
                 continue  # a learned shortcut right on a part of another task's examples: luck, mostly
-            # a term right on a single example is what overfitting looks like: keep terms right on >= 2
-            if m & (m - 1) and (m not in self.terms or self.terms[m][0] > cost):
-                self.terms[m] = (cost, expr)
+            self.terms[m] = (cost, expr)
 
     def add_preds(self, items: Iterable[tuple[int, tuple[Any, ...], Expr]]) -> None:
         for cost, vec, expr in items:

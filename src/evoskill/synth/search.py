@@ -32,8 +32,8 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
 The guide (:mod:`evoskill.guide`, fitted on the host from the library's solved tasks and applied in
 :meth:`SearchProposer.propose`) reorders components within a cost level and moves the cost of learned
 skills for the task at hand, and decides when the pointwise function searches run (at once when most of the
-vote goes to programs built on a map, filter or zip, else from cost level 5, or when the budget stops the
-enumeration first); without solved tasks it changes nothing. The proposer keeps a portfolio over attempts:
+vote goes to programs built on a map, filter or zip, else, under a program budget, after cost level 5, or
+when the budget stops the enumeration first); without solved tasks it changes nothing. The proposer keeps a portfolio over attempts:
 after a failed guided search, the next attempt at the same task searches as with no library (built-in
 components, no usage prior, no guide), the one after is guided again.
 
@@ -260,7 +260,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     main.append(en)
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
     joiner = _Joiner(en, out_t, target, comps)
-    cond = (Conditionals(n, target, IF_OPS[out_t], learned=[c.name for c in comps if c.kind != "primitive"])
+    cond = (Conditionals(n, target, IF_OPS[out_t], learned=[c.name for c in comps if c.kind in LEARNED_KINDS])
             if out_t in IF_OPS and n > 1 else None)
     pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
                            deadline, max_tried=_pointwise_share(budget_seconds, max_programs),
@@ -593,6 +593,8 @@ class SearchProposer:
         self._failures: dict[tuple[str, int], int] = {}
         #: the seed of the first attempt at each task: a plain retry is the search a fresh library runs first
         self._first_seed: dict[tuple[str, int], int] = {}
+        #: per task name: the key and the mode (plain or not) of its last attempt
+        self._last: dict[str, tuple[tuple[str, int], bool]] = {}
 
     def _in_sandbox(self, target: str, args: list[Any], limits: Any) -> Any:
         """The default runner: the job in this proposer's own sandbox."""
@@ -617,9 +619,17 @@ class SearchProposer:
         # plain search finds, so after a failed guided search the next attempt searches as with no library
         # (built-in components, no usage prior, no guide, the first attempt's seed: the very search a fresh
         # library runs first); the one after is guided again, by a library that has grown since.
+        # Another view of a task attempted before (its cross-validation without an example, a model's near
+        # miss) searches in the mode of that task's last attempt: a plain answer is checked by a plain search.
         key = (task.name, hash(repr([(e.inputs, e.output) for e in task.examples])))
-        plain = plan is not None and bool(plan.scores) and self._failures.get(key, 0) % 2 == 1
-        first_seed = self._first_seed.setdefault(key, seed)
+        last = self._last.get(task.name)
+        view = last is not None and last[0] != key
+        if view and last is not None:
+            plain = last[1] and plan is not None and bool(plan.scores)
+        else:
+            plain = plan is not None and bool(plan.scores) and self._failures.get(key, 0) % 2 == 1
+            self._last[task.name] = (key, plain)
+        first_seed = seed if view else self._first_seed.setdefault(key, seed)
         if plain:  # the built-in components as a fresh library has them (no usage prior), with the first seed
             seed = first_seed
             comps = [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
@@ -627,9 +637,11 @@ class SearchProposer:
         if plan is not None:
             comps = apply_plan(comps, plan)
         # the shape of program the neighbours needed: unless most of the vote goes to programs built on a map,
-        # filter or zip, the function searches that build one wait until the direct programs of cost <= 4 are
-        # tried (a wrong guess costs programs, not the answer: they still run when the budget stops those)
-        late = plan is not None and bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5
+        # filter or zip, the function searches that build one wait until the direct programs of cost <= 5 are
+        # tried. Only under a program budget: a wrong guess then costs programs, not the answer (they still
+        # run when the budget stops the enumeration); under a time budget the clock would leave them none.
+        late = (plan is not None and bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5
+                and self.max_programs is not None and task.output_type == "list[int]")
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
                    "max_programs": self.max_programs, "seed": seed,
                    "max_memory_mb": max(256, self.memory_mb // 3),
@@ -640,9 +652,12 @@ class SearchProposer:
         rr = self.runner(SEARCH_JOB, [payload], limits)
         seconds = time.perf_counter() - t0
         attempt = Attempt(task=task.name, proposer=self.name, seconds=seconds)
+        counted = not view and (plain or plan is not None and bool(plan.scores))
         if not rr.ok or not isinstance(rr.value, dict):
             attempt.log.append({"event": "search-failed", "error_type": rr.error_type,
                                 "error_message": rr.error_message, "limit": rr.limit})
+            if counted:  # a search that dies is a failed search too: the next attempt switches mode
+                self._failures[key] = self._failures.get(key, 0) + 1
             return attempt
         v = rr.value
         attempt.programs_tried = int(v.get("programs_tried", 0))
@@ -654,7 +669,7 @@ class SearchProposer:
                             **({"plain": "a retry after a failed guided search: no learned skills, no guide"}
                                if plain else {}),
                             **({"node": v["node"]} if v.get("node") else {})})
-        if not v.get("solved") and (plan is not None and plan.scores or plain):
+        if not v.get("solved") and counted:
             self._failures[key] = self._failures.get(key, 0) + 1
         if v.get("solved") and v.get("program"):
             from ..lang.program import parse
