@@ -22,7 +22,7 @@ close (similarity >= ``CONFIDENT``) a primitive none of the neighbours used cost
 contextual prior in the spirit of DreamCoder's grammar, over components rather than parent-child pairs;
 only given tasks set it, not practice tasks).
 The constants (``K`` = 5, ``CONFIDENT``, one node) were chosen by four probes on lists-rule at 10,000
-programs (NOTE-issue17.md). With an empty library (no solved task)
+programs (docs/LEARNING.md). With an empty library (no solved task)
 the plan is empty and the search order is exactly the order without a guide.
 
 The features (:func:`features`) are cheap facts about the examples: lengths and their ratios, whether the
@@ -236,22 +236,20 @@ class Guide:
             return Plan()
         f = features(inputs, outputs)
         ranked = sorted(((similarity(f, s.features), s) for s in pool), key=lambda x: (-x[0], x[1].skill))[:K]
+        ballots = [(sim * min(1.0, s.evidence), s.uses) for sim, s in ranked]
         votes: dict[str, float] = {}
-        total = 0.0
-        for sim, s in ranked:
-            w = sim * min(1.0, s.evidence)
-            total += w
-            for name in s.uses | {s.skill}:
+        for (w, uses), (_, s) in zip(ballots, ranked, strict=True):
+            for name in uses | {s.skill}:
                 votes[name] = votes.get(name, 0.0) + w
+        total = sum(w for w, _ in ballots)
         if total <= 0:
             return Plan(confidence=0.0)
         scores = {k: round(v / total, 4) for k, v in votes.items()}
         # the primitives' prior comes from given tasks only: which primitives a sampled practice program
-        # happens to call says more about the sampler than about tasks (measured: NOTE-issue17.md)
+        # happens to call says more about the sampler than about tasks (measured: docs/LEARNING.md)
         given = [(sim, s) for sim, s in ranked if not s.practice]
         prior = (frozenset().union(*(s.uses for _, s in given))
                  if given and given[0][0] >= CONFIDENT else None)
-        ballots = [(sim * min(1.0, s.evidence), s.uses) for sim, s in ranked]
         return Plan(scores, round(ranked[0][0], 4), [(s.skill, round(sim, 4)) for sim, s in ranked], prior,
                     ballots)
 

@@ -52,7 +52,7 @@ class Conditionals:
                  learned: Iterable[str] = ()) -> None:
         self.n = n
         self.parity_penalty = parity_penalty
-        #: learned skills: a branch term that calls one must be right on every example (see the module doc)
+        #: learned skills: no branch's term may call one (see the module doc)
         self.learned = frozenset(learned)
         self.full = (1 << n) - 1
         self.target = target

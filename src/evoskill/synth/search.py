@@ -569,6 +569,39 @@ SEARCH_JOB = "evoskill.synth.search:search_job"
 SearchRunner = Callable[[str, list[Any], Any], Any]
 
 
+class _Portfolio:
+    """Which search an attempt at a task runs: a portfolio over attempts.
+
+    The guide's order (and the learned skills it makes cheap) can bury what a plain search finds, so after a
+    failed guided search the next attempt at the task searches as with no library (built-in components, no
+    usage prior, no guide, the first attempt's seed: the very search a fresh library runs first); the one
+    after is guided again, by a library that has grown since. Another view of a task attempted before (its
+    cross-validation without an example, a model's near miss: same name, other examples) searches in the
+    mode of that task's last attempt, so that a plain answer is checked by a plain search, and counts nothing.
+    """
+
+    def __init__(self) -> None:
+        #: per task (name, solver examples): the seed of its first attempt and its failed searches
+        self._tries: dict[tuple[str, int], list[int]] = {}
+        #: per task name: the key and the mode (plain or not) of its last attempt
+        self._last: dict[str, tuple[tuple[str, int], bool]] = {}
+
+    def choose(self, task: Task, seed: int, *, guided: bool) -> tuple[bool, int, tuple[str, int] | None]:
+        """``(plain, seed, key)`` for an attempt whose search could be ``guided``; ``key`` is what
+        :meth:`failed` is told if the search fails (None: a view, or nothing to alternate with)."""
+        key = (task.name, hash(repr([(e.inputs, e.output) for e in task.examples])))
+        last = self._last.get(task.name)
+        if last is not None and last[0] != key:
+            return last[1] and guided, seed, None
+        tries = self._tries.setdefault(key, [seed, 0])
+        plain = guided and tries[1] % 2 == 1
+        self._last[task.name] = (key, plain)
+        return plain, tries[0] if plain else seed, key if guided else None
+
+    def failed(self, key: tuple[str, int]) -> None:
+        self._tries[key][1] += 1
+
+
 class SearchProposer:
     """The default proposer: bottom-up search over library components inside a sandboxed worker.
 
@@ -588,13 +621,7 @@ class SearchProposer:
         self.max_programs = max_programs
         self.memory_mb = memory_mb
         self.runner: SearchRunner = runner or self._in_sandbox
-        #: failed searches per task (name and solver examples): a retry does not repeat a failed guided
-        #: search; every other attempt at a task searches as with no library (see :meth:`propose`)
-        self._failures: dict[tuple[str, int], int] = {}
-        #: the seed of the first attempt at each task: a plain retry is the search a fresh library runs first
-        self._first_seed: dict[tuple[str, int], int] = {}
-        #: per task name: the key and the mode (plain or not) of its last attempt
-        self._last: dict[str, tuple[tuple[str, int], bool]] = {}
+        self._portfolio = _Portfolio()
 
     def _in_sandbox(self, target: str, args: list[Any], limits: Any) -> Any:
         """The default runner: the job in this proposer's own sandbox."""
@@ -615,23 +642,8 @@ class SearchProposer:
         comps = [c for c in self._components() if task.name not in c.tasks]
         guide = self.guide() if self.guide is not None else None
         plan = guide.plan_task(task) if guide is not None else None
-        # A portfolio over attempts: the guide's order (and the learned skills it makes cheap) can bury what a
-        # plain search finds, so after a failed guided search the next attempt searches as with no library
-        # (built-in components, no usage prior, no guide, the first attempt's seed: the very search a fresh
-        # library runs first); the one after is guided again, by a library that has grown since.
-        # Another view of a task attempted before (its cross-validation without an example, a model's near
-        # miss) searches in the mode of that task's last attempt: a plain answer is checked by a plain search.
-        key = (task.name, hash(repr([(e.inputs, e.output) for e in task.examples])))
-        last = self._last.get(task.name)
-        view = last is not None and last[0] != key
-        if view and last is not None:
-            plain = last[1] and plan is not None and bool(plan.scores)
-        else:
-            plain = plan is not None and bool(plan.scores) and self._failures.get(key, 0) % 2 == 1
-            self._last[task.name] = (key, plain)
-        first_seed = seed if view else self._first_seed.setdefault(key, seed)
-        if plain:  # the built-in components as a fresh library has them (no usage prior), with the first seed
-            seed = first_seed
+        plain, seed, counted = self._portfolio.choose(task, seed, guided=plan is not None and bool(plan.scores))
+        if plain:  # the built-in components as a fresh library has them (no usage prior)
             comps = [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
             plan = None
         if plan is not None:
@@ -652,12 +664,12 @@ class SearchProposer:
         rr = self.runner(SEARCH_JOB, [payload], limits)
         seconds = time.perf_counter() - t0
         attempt = Attempt(task=task.name, proposer=self.name, seconds=seconds)
-        counted = not view and (plain or plan is not None and bool(plan.scores))
-        if not rr.ok or not isinstance(rr.value, dict):
+        ran = rr.ok and isinstance(rr.value, dict)
+        if counted is not None and not (ran and rr.value.get("solved")):
+            self._portfolio.failed(counted)  # a search that dies is a failed search too
+        if not ran:
             attempt.log.append({"event": "search-failed", "error_type": rr.error_type,
                                 "error_message": rr.error_message, "limit": rr.limit})
-            if counted:  # a search that dies is a failed search too: the next attempt switches mode
-                self._failures[key] = self._failures.get(key, 0) + 1
             return attempt
         v = rr.value
         attempt.programs_tried = int(v.get("programs_tried", 0))
@@ -669,8 +681,6 @@ class SearchProposer:
                             **({"plain": "a retry after a failed guided search: no learned skills, no guide"}
                                if plain else {}),
                             **({"node": v["node"]} if v.get("node") else {})})
-        if not v.get("solved") and counted:
-            self._failures[key] = self._failures.get(key, 0) + 1
         if v.get("solved") and v.get("program"):
             from ..lang.program import parse
             expr = parse(v["program"])
