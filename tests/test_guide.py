@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -250,3 +252,44 @@ def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_libra
     # the plain retry is the search a fresh library runs first: the first attempt's seed
     assert [p["seed"] for p in payloads] == [1001, 1001, 1002, 1003, 1002]
     assert ["plain" in a.log[0] for a in tried] == [False, True, True, False, False]
+
+
+def test_the_portfolio_memory_survives_a_resume(comps: list[Component], tmp_path: Path) -> None:
+    """A run killed after a failed guided attempt resumes with the next attempt plain, as the uninterrupted
+    run would: the search's portfolio is kept in the run's checkpoint (``state.json``) and handed back."""
+    from types import SimpleNamespace
+
+    from evoskill.evolve import EvolveConfig, Run
+    from evoskill.learner import Learner
+    from evoskill.library import Library
+    from evoskill.sandbox import Sandbox
+    from evoskill.session import install_core
+    from evoskill.synth.search import SearchProposer
+
+    learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))")])
+    guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
+    payloads: list[dict[str, object]] = []
+
+    def runner(target: str, args: list[object], limits: object) -> object:
+        payloads.append(args[0])  # type: ignore[arg-type]
+        return SimpleNamespace(ok=True, value={"solved": False, "programs_tried": 10}, error_type=None,
+                               error_message="", limit=None)
+
+    def proposer() -> SearchProposer:
+        return SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+
+    library = Library(tmp_path / "lib")
+    install_core(library)
+    config = EvolveConfig(rounds=2, budget_seconds=1, workers=1, compress=False, curate=False)
+    with Sandbox(workers=1, readable=[library.root]) as sandbox:
+        learner = Learner(library, sandbox)
+        Run([SORT_DESC_B], proposer(), learner, config=replace(config, rounds=1),
+            run_dir=tmp_path / "run").run()
+        state = json.loads((tmp_path / "run" / "state.json").read_text())
+        assert state["proposer"]["portfolio"]["tries"][0][3] == 1  # one failed guided search, checkpointed
+        first_seed = payloads[0]["seed"]
+        Run([SORT_DESC_B], proposer(), learner, config=config, run_dir=tmp_path / "run", resume=True).run()
+    specs = [{c["name"] for c in p["components"]} for p in payloads]  # type: ignore[attr-defined]
+    # round 1 guided; the resumed round 2 plain (no learned skill) with the first attempt's seed
+    assert ["sort-desc" in s for s in specs] == [True, False]
+    assert payloads[1]["seed"] == first_seed

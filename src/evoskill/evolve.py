@@ -28,7 +28,7 @@ from .lang.components import format_evidence
 from .learner import Learner
 from .metrics import RoundMetrics, TaskResult, write_curve, write_json_atomic
 from .models.base import ConfigurationError
-from .proposer import Attempt, Proposer
+from .proposer import Attempt, Proposer, Remembers
 from .tasks import Task
 
 #: Called with ("start", round, number of tasks to attempt) when a round starts or resumes,
@@ -75,13 +75,15 @@ class RunState:
     current_round: int = 1
     done_in_round: list[str] = field(default_factory=list)
     partial: dict[str, Any] = field(default_factory=dict)
+    #: what the proposer learned from its own attempts (:class:`evoskill.proposer.Remembers`)
+    proposer: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "task_names": self.task_names, "config": self.config,
             "per_task": {k: v.to_dict() for k, v in self.per_task.items()},
             "rounds": [m.to_dict() for m in self.rounds], "current_round": self.current_round,
-            "done_in_round": self.done_in_round, "partial": self.partial,
+            "done_in_round": self.done_in_round, "partial": self.partial, "proposer": self.proposer,
         }
 
     @classmethod
@@ -89,7 +91,8 @@ class RunState:
         return cls(task_names=d["task_names"], config=d["config"],
                    per_task={k: TaskResult(**v) for k, v in d["per_task"].items()},
                    rounds=[RoundMetrics(**m) for m in d["rounds"]], current_round=d["current_round"],
-                   done_in_round=d["done_in_round"], partial=d.get("partial", {}))
+                   done_in_round=d["done_in_round"], partial=d.get("partial", {}),
+                   proposer=d.get("proposer", {}))
 
 
 #: Makes the pool that runs task attempts, given the number of workers (the executor seam: threads by
@@ -122,6 +125,8 @@ class Run:
         self.meter = meter
         self._metered = meter.usage() if meter is not None else None
         self.state = self._open_state(names, resume)
+        if resume and self.state.proposer and isinstance(proposer, Remembers):
+            proposer.remember(self.state.proposer)
 
     # ---- checkpointing ------------------------------------------------------------------------------------
 
@@ -143,6 +148,8 @@ class Run:
         return state
 
     def _checkpoint(self) -> None:
+        if isinstance(self.proposer, Remembers):
+            self.state.proposer = self.proposer.memory()
         write_json_atomic(self.run_dir / "state.json", self.state.to_dict())
 
     def _append(self, name: str, record: dict[str, Any]) -> None:

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .errors import UserError
 from .tasks import Task
 
 __all__ = [
-    "Attempt", "BUILT_IN", "NEEDS_MODEL", "Proposer", "ProposerContext", "Solution", "make_proposer",
+    "Attempt", "BUILT_IN", "NEEDS_MODEL", "Proposer", "ProposerContext", "Remembers", "Solution", "make_proposer",
     "proposer_names",
 ]
 
@@ -85,6 +85,21 @@ class Proposer(Protocol):
 
     def propose(self, task: Task, *, budget_seconds: float, seed: int = 0) -> Attempt:
         """Attempt ``task`` (already the solver's view) within the budget."""
+        ...
+
+
+@runtime_checkable
+class Remembers(Protocol):
+    """A proposer that learns from its own attempts within a run (the search's portfolio: which task's guided
+    search failed). The run keeps :meth:`memory` in its checkpoint and hands it back on ``--resume``, so a
+    resumed run goes on as the uninterrupted one would have."""
+
+    def memory(self) -> dict[str, Any]:
+        """What the proposer has learned so far, as JSON-ready data."""
+        ...
+
+    def remember(self, memory: dict[str, Any]) -> None:
+        """Take back what :meth:`memory` returned (in a fresh proposer, before its first attempt)."""
         ...
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from ..authoring import split_examples
 from ..explain import parameter_names
 from ..lang.program import Var, parse, substitute, to_python
-from ..proposer import Attempt, Proposer, ProposerContext
+from ..proposer import Attempt, Proposer, ProposerContext, Remembers
 from ..tasks import Task
 
 NEAR_MISS_FOLDS = 3
@@ -56,6 +56,14 @@ class HybridProposer:
         self.near_miss_share = near_miss_share
         params = inspect.signature(llm.propose).parameters
         self._llm_takes_hints = "hints" in params and "cancel" in params
+
+    def memory(self) -> dict[str, Any]:
+        """The search side's memory (:class:`evoskill.proposer.Remembers`); the model side keeps none."""
+        return self.search.memory() if isinstance(self.search, Remembers) else {}
+
+    def remember(self, memory: dict[str, Any]) -> None:
+        if isinstance(self.search, Remembers):
+            self.search.remember(memory)
 
     def _search_side(self, task: Task, budget: float, seed: int, out: dict[str, Any], hints: list[str],
                      cancel: threading.Event, searched: threading.Event) -> None:

@@ -53,9 +53,12 @@ the joins/conditionals steps (~5%).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import re
 import resource
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -581,25 +584,47 @@ class _Portfolio:
     """
 
     def __init__(self) -> None:
-        #: per task (name, solver examples): the seed of its first attempt and its failed searches
-        self._tries: dict[tuple[str, int], list[int]] = {}
+        #: per task (name, digest of its solver examples): the seed of its first attempt and its failed searches
+        self._tries: dict[tuple[str, str], list[int]] = {}
         #: per task name: the key and the mode (plain or not) of its last attempt
-        self._last: dict[str, tuple[tuple[str, int], bool]] = {}
+        self._last: dict[str, tuple[tuple[str, str], bool]] = {}
+        #: attempts run in worker threads while the run checkpoints this memory
+        self._lock = threading.Lock()
 
-    def choose(self, task: Task, seed: int, *, guided: bool) -> tuple[bool, int, tuple[str, int] | None]:
+    def choose(self, task: Task, seed: int, *, guided: bool) -> tuple[bool, int, tuple[str, str] | None]:
         """``(plain, seed, key)`` for an attempt whose search could be ``guided``; ``key`` is what
         :meth:`failed` is told if the search fails (None: a view, or nothing to alternate with)."""
-        key = (task.name, hash(repr([(e.inputs, e.output) for e in task.examples])))
-        last = self._last.get(task.name)
-        if last is not None and last[0] != key:
-            return last[1] and guided, seed, None
-        tries = self._tries.setdefault(key, [seed, 0])
-        plain = guided and tries[1] % 2 == 1
-        self._last[task.name] = (key, plain)
-        return plain, tries[0] if plain else seed, key if guided else None
+        key = (task.name, _digest(task))
+        with self._lock:
+            last = self._last.get(task.name)
+            if last is not None and last[0] != key:
+                return last[1] and guided, seed, None
+            tries = self._tries.setdefault(key, [seed, 0])
+            plain = guided and tries[1] % 2 == 1
+            self._last[task.name] = (key, plain)
+            return plain, tries[0] if plain else seed, key if guided else None
 
-    def failed(self, key: tuple[str, int]) -> None:
-        self._tries[key][1] += 1
+    def failed(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._tries[key][1] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"tries": [[n, d, first, failed] for (n, d), (first, failed) in sorted(self._tries.items())],
+                    "last": [[n, d, plain] for n, ((_, d), plain) in sorted(self._last.items())]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> _Portfolio:
+        p = cls()
+        p._tries = {(str(n), str(k)): [int(first), int(failed)] for n, k, first, failed in d.get("tries", [])}
+        p._last = {str(n): ((str(n), str(k)), bool(plain)) for n, k, plain in d.get("last", [])}
+        return p
+
+
+def _digest(task: Task) -> str:
+    """A task's solver examples, fingerprinted the same way in every process (a checkpoint outlives it)."""
+    data = json.dumps([[list(e.inputs), e.output] for e in task.examples], sort_keys=True, default=repr)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 
 class SearchProposer:
@@ -622,6 +647,13 @@ class SearchProposer:
         self.memory_mb = memory_mb
         self.runner: SearchRunner = runner or self._in_sandbox
         self._portfolio = _Portfolio()
+
+    def memory(self) -> dict[str, Any]:
+        """The portfolio's memory, kept in the run's checkpoint (:class:`evoskill.proposer.Remembers`)."""
+        return {"portfolio": self._portfolio.to_dict()}
+
+    def remember(self, memory: dict[str, Any]) -> None:
+        self._portfolio = _Portfolio.from_dict(memory.get("portfolio") or {})
 
     def _in_sandbox(self, target: str, args: list[Any], limits: Any) -> Any:
         """The default runner: the job in this proposer's own sandbox."""
