@@ -146,3 +146,23 @@ def test_learn_abstractions_in_library(tmp_path: Path, sandbox: Sandbox) -> None
         assert a.name in s.manifest.metadata["evoskill-parents"].split(",")
         assert load_examples(s.path) and verify_copy(lib.skills_dir / user, lib, sandbox) == ""
     lib.close()
+
+
+def test_a_choice_of_stitch_we_refuse_does_not_hide_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stitch's first choice here (a rotation used twice) saves nothing under our MDL measure; the next one
+    (the counts of the distinct items, used twice) does, and is found; with one try per step it is not."""
+    import evoskill.compress as compress
+
+    programs = {"rot3": "(list-append (list-drop x0 3) (list-take x0 3))",
+                "rot-last": "(list-append (list-drop x0 (list-last x0)) (list-take x0 (list-last x0)))",
+                "counts": "(list-map (lambda (a) (list-count-of x0 a)) (list-unique x0))",
+                "sorted-counts": "(list-sort (list-map (lambda (a) (list-count-of x0 a)) (list-unique x0)))",
+                "reverse": "(list-reverse x0)"}
+    items = [CorpusItem(n, parse(p), 1, (Example(([3, 1, 3, 5],), None),), ("list[int]",), "list[int]")
+             for n, p in programs.items()]
+    found = find_abstractions(items)
+    assert [(to_sexpr(a.body), a.uses) for a in found] == [
+        ("(list-map (lambda (w0) (list-count-of x0 w0)) (list-unique x0))", ["counts", "sorted-counts"])]
+    assert found[0].saving > 0
+    monkeypatch.setattr(compress, "STITCH_TRIES", 1)
+    assert find_abstractions(items) == []

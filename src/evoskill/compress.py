@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import stitch_core
@@ -52,6 +53,8 @@ from .tasks import TYPES, Example, type_of
 from .verify import load_examples
 
 Signature = tuple[tuple[str, ...], str]
+#: how many of Stitch's successive choices :func:`_candidates` weighs against our own measure per step
+STITCH_TRIES = 6
 
 
 # ---- data -------------------------------------------------------------------------------------------------
@@ -283,7 +286,8 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
     Pure (no library, no sandbox). Each round asks Stitch for its best abstraction, translates it back,
     checks the rewrite (inlining gives the original program back), usage, MDL saving and hole types, and
     - with ``functions`` (skill name -> trusted callable) - records the abstraction's actual inputs and
-    outputs on the users' examples as its tests. Rounds stop at the first rejected candidate.
+    outputs on the users' examples as its tests. Each round takes the first of Stitch's next choices that
+    passes (:func:`_candidates`); rounds stop when none does.
     """
     sigs = dict(signatures or {})
     table = Interner()
@@ -302,17 +306,12 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
         if len(current) < min_uses:
             break
         items = list(current.values())
-        programs = [to_stitch(it.program, it.arity, table, it.name) for it in items]
-        try:
-            # Our programs are first-order calls: no partial applications in bodies or arguments.
-            result = stitch_core.compress(programs, iterations=1, max_arity=arity, no_curried_bodies=True,
-                                          no_curried_metavars=True)
-        except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
-            break
-        cand = _candidate(result, items, table, sigs, min_uses, names) if result.abstractions else None
+        cand = None
+        for cand in _candidates(items, table, sigs, min_uses, names, arity):
+            if functions is None or _record(cand, items, functions, bodies):
+                break
+            cand = None
         if cand is None:
-            break
-        if functions is not None and not _record(cand, items, functions, bodies):
             break
         names.add(cand.name)
         bodies[cand.name] = (cand.body, cand.arity)
@@ -325,7 +324,38 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
     return found
 
 
-def _candidate(result: stitch_core.CompressionResult, items: list[CorpusItem], table: Interner,
+def _candidates(items: list[CorpusItem], table: Interner, sigs: Mapping[str, Signature], min_uses: int,
+                taken: set[str], arity: int) -> Iterator[Abstraction]:
+    """Abstractions of ``items`` that pass our checks, best first by Stitch's measure.
+
+    Stitch ranks by its own cost model, ours is the MDL of :func:`description_length`; the two disagree
+    (a two-use body of seven nodes compresses for Stitch, not for us), so the next few of Stitch's
+    choices are tried, each alone against the corpus as it is, rather than stopping at the first one we
+    refuse. Abstractions that call an earlier one of the same Stitch run are skipped (their base was not
+    kept)."""
+    programs = [to_stitch(it.program, it.arity, table, it.name) for it in items]
+    try:
+        # Our programs are first-order calls: no partial applications in bodies or arguments.
+        result = stitch_core.compress(programs, iterations=STITCH_TRIES, max_arity=arity, no_curried_bodies=True,
+                                      no_curried_metavars=True)
+    except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
+        return
+    for k, abst in enumerate(result.abstractions):
+        if k and any(re.search(rf"(?<![^\s(]){re.escape(a.name)}(?![^\s)])", abst.body)
+                     for a in result.abstractions[:k]):
+            continue
+        try:
+            rewritten = result.rewritten if len(result.abstractions) == 1 else \
+                stitch_core.rewrite(programs, [abst]).rewritten
+        except Exception:
+            continue
+        cand = _candidate(SimpleNamespace(abstractions=[abst], rewritten=rewritten), items, table, sigs,
+                          min_uses, taken)
+        if cand is not None:
+            yield cand
+
+
+def _candidate(result: Any, items: list[CorpusItem], table: Interner,
                sigs: Mapping[str, Signature], min_uses: int, taken: set[str]) -> Abstraction | None:
     abst = result.abstractions[0]
     try:
