@@ -22,6 +22,7 @@ from evoskill.compress import (
     to_stitch,
 )
 from evoskill.distill import distill
+from evoskill.lang.components import components_from_skills
 from evoskill.lang.primitives import FUNCTIONS
 from evoskill.lang.program import ops, parse, to_sexpr
 from evoskill.library import Library
@@ -134,6 +135,7 @@ def test_learn_abstractions_in_library(tmp_path: Path, sandbox: Sandbox) -> None
     # parents are the skills it calls; the solutions it was learned from are named in its body
     assert set(meta["evoskill-parents"].split(",")) == set(ops(a.body))
     assert all(u in skill.manifest.body for u in a.uses)
+    assert meta["evoskill-learned-from"] == ",".join(sorted(a.uses))
     assert meta["evoskill-signature"].endswith("-> str")
     assert json.loads((skill.path / "tests" / "examples.json").read_text())
     assert verify_copy(lib.skills_dir / a.name, lib, sandbox) == ""
@@ -145,6 +147,10 @@ def test_learn_abstractions_in_library(tmp_path: Path, sandbox: Sandbox) -> None
         assert a.name in s.manifest.metadata["evoskill-program"]
         assert a.name in s.manifest.metadata["evoskill-parents"].split(",")
         assert load_examples(s.path) and verify_copy(lib.skills_dir / user, lib, sandbox) == ""
+    # the tasks an abstraction was found in may not meet it again (a piece of their own answer)
+    comps = {c.name: c for c in components_from_skills([lib.get(r.name) for r in lib.list()])}
+    assert comps[a.name].tasks == {lib.get(u).manifest.metadata["evoskill-origin"][len("task:"):] for u in a.uses}
+    assert comps[a.name].tasks and all(comps[u].tasks >= comps[a.name].tasks for u in rewritten)
     lib.close()
 
 

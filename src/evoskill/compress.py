@@ -489,7 +489,8 @@ def store_abstraction(a: Abstraction, *, library: LibraryStore, sandbox: Sandbox
     meta = {"evoskill-kind": "abstraction", "evoskill-trust": "verified",
             "evoskill-origin": "author:evoskill-compress", "evoskill-round": str(round),
             "evoskill-parents": ",".join(sorted(set(ops(a.body)))), "evoskill-signature": signature,
-            "evoskill-program": program, "evoskill-version": dist.next_version(library, a.name)}
+            "evoskill-program": program, "evoskill-learned-from": ",".join(sorted(a.uses)),
+            "evoskill-version": dist.next_version(library, a.name)}
     try:
         code, scripts = dist.program_script(library, a.body, py_name(a.name), a.arg_types, a.return_type, desc)
     except EvoskillError as exc:
