@@ -135,7 +135,8 @@ def test_learn_abstractions_in_library(tmp_path: Path, sandbox: Sandbox) -> None
     # parents are the skills it calls; the solutions it was learned from are named in its body
     assert set(meta["evoskill-parents"].split(",")) == set(ops(a.body))
     assert all(u in skill.manifest.body for u in a.uses)
-    assert meta["evoskill-learned-from"] == ",".join(sorted(a.uses))
+    found_in = {lib.get(u).manifest.metadata["evoskill-origin"] for u in a.uses}
+    assert meta["evoskill-learned-from"] == ",".join(sorted(found_in))
     assert meta["evoskill-signature"].endswith("-> str")
     assert json.loads((skill.path / "tests" / "examples.json").read_text())
     assert verify_copy(lib.skills_dir / a.name, lib, sandbox) == ""
@@ -172,3 +173,25 @@ def test_a_choice_of_stitch_we_refuse_does_not_hide_the_next_one(monkeypatch: py
     assert found[0].saving > 0
     monkeypatch.setattr(compress, "STITCH_TRIES", 1)
     assert find_abstractions(items) == []
+
+
+def test_the_tasks_an_abstraction_was_found_in_reach_its_users_and_no_further() -> None:
+    """A solution may not use an abstraction found in its own answer; the tasks spread along calls only
+    (not from an abstraction back to all of its sources' other abstractions: that made every skill carry
+    every task once solutions called two abstractions)."""
+    from evoskill.lang.components import Component, _with_tasks
+    from evoskill.lang.primitives import FUNCTIONS as F
+
+    def comp(name: str, program: str | None) -> Component:
+        return Component(name, ("list[int]",), "list[int]", F["list-reverse"],
+                         "primitive" if program is None else "solution", 0.5, parse(program) if program else None)
+
+    comps = {"list-reverse": comp("list-reverse", None),
+             "abs0": comp("abs0", "(list-reverse x0)"), "abs1": comp("abs1", "(list-reverse (list-reverse x0))"),
+             "s1": comp("s1", "(abs0 x0)"), "s2": comp("s2", "(abs1 (abs0 x0))"), "s3": comp("s3", "(abs1 x0)"),
+             "s4": comp("s4", "(abs1 (list-reverse x0))")}
+    origins = {"s1": "task:t1", "s2": "task:t2", "s3": "task:t3", "s4": "task:t4"}
+    tasks = {c.name: c.tasks for c in _with_tasks(comps, origins, {"abs0": ["t1", "t2"], "abs1": ["t2", "t3"]})}
+    assert tasks["abs0"] == {"t1", "t2"} and tasks["abs1"] == {"t2", "t3"}
+    assert tasks["s1"] == {"t1", "t2"} and tasks["s4"] == {"t4", "t2", "t3"} and tasks["s2"] == {"t1", "t2", "t3"}
+    assert tasks["list-reverse"] == frozenset()

@@ -283,7 +283,7 @@ def find_abstractions(corpus: Sequence[CorpusItem], *, max_new: int = 3, min_use
                       taken: Iterable[str] = ()) -> list[Abstraction]:
     """Up to ``max_new`` abstractions that compress ``corpus``, each used by at least ``min_uses`` items.
 
-    Pure (no library, no sandbox). Each round asks Stitch for its best abstraction, translates it back,
+    Pure (no library, no sandbox). Each round asks Stitch for abstractions (:func:`_candidates`), translates them back,
     checks the rewrite (inlining gives the original program back), usage, MDL saving and hole types, and
     - with ``functions`` (skill name -> trusted callable) - records the abstraction's actual inputs and
     outputs on the users' examples as its tests. Each round takes the first of Stitch's next choices that
@@ -334,25 +334,30 @@ def _candidates(items: list[CorpusItem], table: Interner, sigs: Mapping[str, Sig
     refuse. Abstractions that call an earlier one of the same Stitch run are skipped (their base was not
     kept)."""
     programs = [to_stitch(it.program, it.arity, table, it.name) for it in items]
-    try:
-        # Our programs are first-order calls: no partial applications in bodies or arguments.
-        result = stitch_core.compress(programs, iterations=STITCH_TRIES, max_arity=arity, no_curried_bodies=True,
-                                      no_curried_metavars=True)
-    except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
-        return
-    for k, abst in enumerate(result.abstractions):
-        if k and any(re.search(rf"(?<![^\s(]){re.escape(a.name)}(?![^\s)])", abst.body)
-                     for a in result.abstractions[:k]):
-            continue
+    for tries in (1, STITCH_TRIES):  # Stitch's first choice alone first: usually it is the one kept
         try:
-            rewritten = result.rewritten if len(result.abstractions) == 1 else \
-                stitch_core.rewrite(programs, [abst]).rewritten
-        except Exception:
-            continue
-        cand = _candidate(SimpleNamespace(abstractions=[abst], rewritten=rewritten), items, table, sigs,
-                          min_uses, taken)
-        if cand is not None:
-            yield cand
+            # Our programs are first-order calls: no partial applications in bodies or arguments.
+            result = stitch_core.compress(programs, iterations=tries, max_arity=arity, no_curried_bodies=True,
+                                          no_curried_metavars=True)
+        except Exception:  # a Stitch panic is not our caller's problem: no abstraction this time
+            return
+        for k, abst in enumerate(result.abstractions):
+            if tries > 1 and k == 0:
+                continue  # weighed already (Stitch is deterministic)
+            if k and any(re.search(rf"(?<![^\s(]){re.escape(a.name)}(?![^\s)])", abst.body)
+                         for a in result.abstractions[:k]):
+                continue
+            try:
+                rewritten = result.rewritten if len(result.abstractions) == 1 else \
+                    stitch_core.rewrite(programs, [abst]).rewritten
+            except Exception:
+                continue
+            cand = _candidate(SimpleNamespace(abstractions=[abst], rewritten=rewritten), items, table, sigs,
+                              min_uses, taken)
+            if cand is not None:
+                yield cand
+        if len(result.abstractions) < tries:
+            return  # Stitch found nothing more that compresses
 
 
 def _candidate(result: Any, items: list[CorpusItem], table: Interner,
@@ -478,6 +483,20 @@ def corpus_of(library: LibraryStore) -> tuple[list[CorpusItem], dict[str, Signat
     return corpus, sigs, programs
 
 
+def _found_in(library: LibraryStore, users: Iterable[str]) -> str:
+    """The tasks (``task:...``, as in ``evoskill-origin``) of the solutions an abstraction was found in: they
+    may not use it (it holds a piece of their own answers), even once those solutions are retired."""
+    tasks = set()
+    for user in users:
+        try:
+            origin = str(library.get(user).manifest.metadata.get("evoskill-origin", ""))
+        except EvoskillError:
+            continue
+        if origin.startswith("task:"):
+            tasks.add(origin)
+    return ",".join(sorted(tasks))
+
+
 def store_abstraction(a: Abstraction, *, library: LibraryStore, sandbox: Sandbox, round: int = 0) -> dist.DistillResult:
     """Store ``a`` as an ``evoskill-kind: abstraction`` skill through distill's validate + verify path."""
     examples = a.examples[:12]
@@ -489,7 +508,7 @@ def store_abstraction(a: Abstraction, *, library: LibraryStore, sandbox: Sandbox
     meta = {"evoskill-kind": "abstraction", "evoskill-trust": "verified",
             "evoskill-origin": "author:evoskill-compress", "evoskill-round": str(round),
             "evoskill-parents": ",".join(sorted(set(ops(a.body)))), "evoskill-signature": signature,
-            "evoskill-program": program, "evoskill-learned-from": ",".join(sorted(a.uses)),
+            "evoskill-program": program, "evoskill-learned-from": _found_in(library, a.uses),
             "evoskill-version": dist.next_version(library, a.name)}
     try:
         code, scripts = dist.program_script(library, a.body, py_name(a.name), a.arg_types, a.return_type, desc)

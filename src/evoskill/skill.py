@@ -76,7 +76,7 @@ TRUST_LEVELS = ("built-in", "verified", "imported", "unverified", "quarantined")
 EVOSKILL_KEYS = (
     "evoskill-version", "evoskill-trust", "evoskill-origin", "evoskill-parents", "evoskill-hash",
     "evoskill-signature", "evoskill-program", "evoskill-kind", "evoskill-round",
-    "evoskill-evidence",
+    "evoskill-evidence", "evoskill-learned-from",
 )
 IGNORED_DIRS = frozenset({"__pycache__"})
 # libyaml's safe loader when present (same rules as yaml.safe_load, ten times faster)

@@ -36,7 +36,7 @@ to a sandboxed worker (primitives travel by name, learned skills by program text
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,8 @@ class Component:
     program: Expr | None = None
     uses: int = 0
     script: str | None = None
-    #: tasks this skill was learned from, itself or through a skill it calls: it may not solve them again
+    #: tasks this skill was learned from, itself, through a skill it calls or (an abstraction) through the
+    #: solutions it was found in: it may not solve them again
     tasks: frozenset[str] = frozenset()
     #: how far a learned skill may be trusted (:func:`evidence_score`); 1.0 for primitives
     evidence: float = 1.0
@@ -211,7 +212,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
     comps: dict[str, Component] = {}
     pending: list[tuple[str, str, str, str, float, int]] = []
     origins: dict[str, str] = {}
-    sources: dict[str, list[str]] = {}
+    found_in: dict[str, list[str]] = {}
     evidence: dict[str, float] = {}
     for sk in skills:
         meta = dict(getattr(getattr(sk, "manifest", None), "metadata", None) or {})
@@ -219,8 +220,9 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         kind = meta.get("evoskill-kind", "")
         sig = meta.get("evoskill-signature", "")
         origins[name] = meta.get("evoskill-origin", "")
-        if meta.get("evoskill-learned-from"):  # an abstraction: the solutions it was found in
-            sources[name] = [u.strip() for u in str(meta["evoskill-learned-from"]).split(",") if u.strip()]
+        if meta.get("evoskill-learned-from"):  # an abstraction: the tasks of the solutions it was found in
+            found_in[name] = [u.strip()[len("task:"):] for u in str(meta["evoskill-learned-from"]).split(",")
+                              if u.strip().startswith("task:")]
         uses, successes = _stat(stats, name)
         weight = prior_weight(uses, successes)
         if kind in LEARNED_KINDS:
@@ -249,38 +251,31 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
             comps.setdefault(c.name, c)
     _resolve(comps, pending)
     return [replace(c, evidence=evidence[c.name]) if c.name in evidence else c
-            for c in _with_tasks(comps, origins, sources)]
+            for c in _with_tasks(comps, origins, found_in)]
 
 
 def _with_tasks(comps: dict[str, Component], origins: Mapping[str, str],
-                sources: Mapping[str, Sequence[str]] | None = None) -> list[Component]:
-    """Each component with the tasks it was learned from: directly, through the skills it calls, or - for an
-    abstraction - through the solutions it was found in (``sources``; else a task would meet a piece of its
-    own answer again, e.g. when the cost probe searches it anew)."""
-    def task(name: str) -> set[str]:
+                found_in: Mapping[str, Iterable[str]] | None = None) -> list[Component]:
+    """Each component with the tasks it was learned from: its own, those of the skills it calls, and - for an
+    abstraction - those of the solutions it was found in (``found_in``: else a task would meet a piece of its
+    own answer again, e.g. when the cost probe searches it anew). Calls form no cycle; the tasks an
+    abstraction was found in are not followed further."""
+    memo: dict[str, frozenset[str]] = {}
+
+    def tasks_of(name: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        if name in memo:
+            return memo[name]
         origin = origins.get(name, "")
-        return {origin[len("task:"):]} if origin.startswith("task:") else set()
-
-    def next_to(name: str) -> set[str]:
+        own = {origin[len("task:"):]} if origin.startswith("task:") else set()
+        own |= set((found_in or {}).get(name, ()))
         c = comps.get(name)
-        return (set(ops(c.program)) if c is not None and c.program is not None else set()) | \
-            set((sources or {}).get(name, ()))
+        if c is not None and c.program is not None and name not in seen:
+            for op in set(ops(c.program)):
+                own |= tasks_of(op, seen | {name})
+        memo[name] = frozenset(own)
+        return memo[name]
 
-    def tasks_of(name: str) -> frozenset[str]:  # every task reachable over calls and sources (cycles allowed)
-        seen, todo, found = {name}, [name], set()
-        while todo:
-            n = todo.pop()
-            found |= task(n)
-            for m in next_to(n) - seen:
-                seen.add(m)
-                todo.append(m)
-        return frozenset(found)
-
-    out = []
-    for n, c in comps.items():
-        tasks = tasks_of(n)
-        out.append(replace(c, tasks=tasks) if tasks else c)
-    return out
+    return [replace(c, tasks=tasks_of(n)) if tasks_of(n) else c for n, c in comps.items()]
 
 
 def _resolve(comps: dict[str, Component], pending: list[tuple[str, str, str, str, float, int]]) -> None:
