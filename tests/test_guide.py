@@ -293,3 +293,33 @@ def test_the_portfolio_memory_survives_a_resume(comps: list[Component], tmp_path
     # round 1 guided; the resumed round 2 plain (no learned skill) with the first attempt's seed
     assert ["sort-desc" in s for s in specs] == [True, False]
     assert payloads[1]["seed"] == first_seed
+
+
+def test_an_attempt_still_in_flight_is_not_in_the_checkpointed_memory(comps: list[Component]) -> None:
+    """With several workers the run checkpoints while other attempts run: their tasks are saved as they
+    stood before those attempts started, so a resumed run makes the same attempt again."""
+    from types import SimpleNamespace
+
+    from evoskill.sandbox import Sandbox
+    from evoskill.synth.search import SearchProposer
+
+    learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))")])
+    guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
+    payloads: list[dict[str, object]] = []
+
+    def runner(target: str, args: list[object], limits: object) -> object:
+        payloads.append(args[0])  # type: ignore[arg-type]
+        return SimpleNamespace(ok=True, value={"solved": False, "programs_tried": 10}, error_type=None,
+                               error_message="", limit=None)
+
+    first = SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+    first.propose(SORT_DESC_B, budget_seconds=1, seed=1001)  # guided, failed
+    first.propose(SORT_DESC_B, budget_seconds=1, seed=1002)  # plain, failed, not yet recorded by the run
+    settled, flying = first.memory(), first.memory(in_flight=[SORT_DESC_B.name])
+    assert settled != flying and json.loads(json.dumps(flying)) == flying
+    for memory, plain in ((flying, True), (settled, False)):  # the plain attempt again / the next, guided
+        again = SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+        again.remember(memory)
+        again.propose(SORT_DESC_B, budget_seconds=1, seed=1003)
+        specs = {c["name"] for c in payloads[-1]["components"]}  # type: ignore[attr-defined]
+        assert ("sort-desc" not in specs) == plain

@@ -7,7 +7,7 @@ held-out examples the proposer never saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -94,8 +94,9 @@ class Remembers(Protocol):
     search failed). The run keeps :meth:`memory` in its checkpoint and hands it back on ``--resume``, so a
     resumed run goes on as the uninterrupted one would have."""
 
-    def memory(self) -> dict[str, Any]:
-        """What the proposer has learned so far, as JSON-ready data."""
+    def memory(self, in_flight: Collection[str] = ()) -> dict[str, Any]:
+        """What the proposer has learned so far, as JSON-ready data; for the tasks named in ``in_flight``
+        (attempts not yet recorded by the run), as it stood before their latest attempt started."""
         ...
 
     def remember(self, memory: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -57,9 +58,9 @@ class HybridProposer:
         params = inspect.signature(llm.propose).parameters
         self._llm_takes_hints = "hints" in params and "cancel" in params
 
-    def memory(self) -> dict[str, Any]:
+    def memory(self, in_flight: Collection[str] = ()) -> dict[str, Any]:
         """The search side's memory (:class:`evoskill.proposer.Remembers`); the model side keeps none."""
-        return self.search.memory() if isinstance(self.search, Remembers) else {}
+        return self.search.memory(in_flight) if isinstance(self.search, Remembers) else {}
 
     def remember(self, memory: dict[str, Any]) -> None:
         if isinstance(self.search, Remembers):

@@ -60,7 +60,7 @@ import re
 import resource
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -588,6 +588,9 @@ class _Portfolio:
         self._tries: dict[tuple[str, str], list[int]] = {}
         #: per task name: the key and the mode (plain or not) of its last attempt
         self._last: dict[str, tuple[tuple[str, str], bool]] = {}
+        #: per task name: its key, tries entry and last mode before its latest attempt started (what a
+        #: checkpoint keeps for a task whose attempt is still in flight)
+        self._before: dict[str, tuple[tuple[str, str], list[int] | None, tuple[tuple[str, str], bool] | None]] = {}
         #: attempts run in worker threads while the run checkpoints this memory
         self._lock = threading.Lock()
 
@@ -599,6 +602,8 @@ class _Portfolio:
             last = self._last.get(task.name)
             if last is not None and last[0] != key:
                 return last[1] and guided, seed, None
+            old = self._tries.get(key)
+            self._before[task.name] = (key, list(old) if old is not None else None, last)
             tries = self._tries.setdefault(key, [seed, 0])
             plain = guided and tries[1] % 2 == 1
             self._last[task.name] = (key, plain)
@@ -608,10 +613,25 @@ class _Portfolio:
         with self._lock:
             self._tries[key][1] += 1
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, in_flight: Collection[str] = ()) -> dict[str, Any]:
+        """JSON-ready memory; a task named in ``in_flight`` as it stood before its latest attempt started."""
         with self._lock:
-            return {"tries": [[n, d, first, failed] for (n, d), (first, failed) in sorted(self._tries.items())],
-                    "last": [[n, d, plain] for n, ((_, d), plain) in sorted(self._last.items())]}
+            tries = {k: list(v) for k, v in self._tries.items()}
+            last = dict(self._last)
+            for name in in_flight:
+                if name not in self._before:
+                    continue
+                key, entry, was = self._before[name]
+                if entry is None:
+                    tries.pop(key, None)
+                else:
+                    tries[key] = entry
+                if was is None:
+                    last.pop(name, None)
+                else:
+                    last[name] = was
+            return {"tries": [[n, d, first, failed] for (n, d), (first, failed) in sorted(tries.items())],
+                    "last": [[n, d, plain] for n, ((_, d), plain) in sorted(last.items())]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> _Portfolio:
@@ -648,9 +668,9 @@ class SearchProposer:
         self.runner: SearchRunner = runner or self._in_sandbox
         self._portfolio = _Portfolio()
 
-    def memory(self) -> dict[str, Any]:
+    def memory(self, in_flight: Collection[str] = ()) -> dict[str, Any]:
         """The portfolio's memory, kept in the run's checkpoint (:class:`evoskill.proposer.Remembers`)."""
-        return {"portfolio": self._portfolio.to_dict()}
+        return {"portfolio": self._portfolio.to_dict(in_flight)}
 
     def remember(self, memory: dict[str, Any]) -> None:
         self._portfolio = _Portfolio.from_dict(memory.get("portfolio") or {})
