@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,11 +216,9 @@ def test_the_vote_decides_when_the_pointwise_searches_run() -> None:
     assert logged(Guide(direct))["pointwise_from"] == 1
 
 
-def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_library(
-        comps: list[Component]) -> None:
-    """A retry does not repeat a failed guided search: attempts at a task alternate between guided (learned
-    skills, the guide's order and costs) and plain (built-in components, no guide); the cross-validation fold
-    of an attempt (fewer examples) searches in that attempt's mode and counts no failure."""
+def _failing_searches(comps: list[Component]) -> tuple[Callable[[], Any], list[dict[str, Any]]]:
+    """Search proposers guided towards a learned ``sort-desc`` whose searches all fail (a runner at the seam
+    that records each payload instead of searching), and the payloads."""
     from types import SimpleNamespace
 
     from evoskill.sandbox import Sandbox
@@ -226,14 +226,23 @@ def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_libra
 
     learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))")])
     guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
-    payloads: list[dict[str, object]] = []
+    payloads: list[dict[str, Any]] = []
 
-    def runner(target: str, args: list[object], limits: object) -> object:
-        payloads.append(args[0])  # type: ignore[arg-type]
+    def runner(target: str, args: list[Any], limits: object) -> object:
+        payloads.append(args[0])
         return SimpleNamespace(ok=True, value={"solved": False, "programs_tried": 10}, error_type=None,
                                error_message="", limit=None)
 
-    proposer = SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+    return (lambda: SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)), payloads
+
+
+def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_library(
+        comps: list[Component]) -> None:
+    """A retry does not repeat a failed guided search: attempts at a task alternate between guided (learned
+    skills, the guide's order and costs) and plain (built-in components, no guide); the cross-validation fold
+    of an attempt (fewer examples) searches in that attempt's mode and counts no failure."""
+    make, payloads = _failing_searches(comps)
+    proposer = make()
 
     def guided(payload: dict[str, object]) -> bool:
         specs = {c["name"]: c for c in payload["components"]}  # type: ignore[attr-defined, index]
@@ -257,27 +266,13 @@ def test_after_a_failed_guided_search_the_next_attempt_searches_as_with_no_libra
 def test_the_portfolio_memory_survives_a_resume(comps: list[Component], tmp_path: Path) -> None:
     """A run killed after a failed guided attempt resumes with the next attempt plain, as the uninterrupted
     run would: the search's portfolio is kept in the run's checkpoint (``state.json``) and handed back."""
-    from types import SimpleNamespace
-
     from evoskill.evolve import EvolveConfig, Run
     from evoskill.learner import Learner
     from evoskill.library import Library
     from evoskill.sandbox import Sandbox
     from evoskill.session import install_core
-    from evoskill.synth.search import SearchProposer
 
-    learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))")])
-    guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
-    payloads: list[dict[str, object]] = []
-
-    def runner(target: str, args: list[object], limits: object) -> object:
-        payloads.append(args[0])  # type: ignore[arg-type]
-        return SimpleNamespace(ok=True, value={"solved": False, "programs_tried": 10}, error_type=None,
-                               error_message="", limit=None)
-
-    def proposer() -> SearchProposer:
-        return SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
-
+    proposer, payloads = _failing_searches(comps)
     library = Library(tmp_path / "lib")
     install_core(library)
     config = EvolveConfig(rounds=2, budget_seconds=1, workers=1, compress=False, curate=False)
@@ -298,27 +293,14 @@ def test_the_portfolio_memory_survives_a_resume(comps: list[Component], tmp_path
 def test_an_attempt_still_in_flight_is_not_in_the_checkpointed_memory(comps: list[Component]) -> None:
     """With several workers the run checkpoints while other attempts run: their tasks are saved as they
     stood before those attempts started, so a resumed run makes the same attempt again."""
-    from types import SimpleNamespace
-
-    from evoskill.sandbox import Sandbox
-    from evoskill.synth.search import SearchProposer
-
-    learned = from_spec(to_spec(comps) + [_learned("sort-desc", "(list-reverse (list-sort x0))")])
-    guide = Guide([_solved("sort-desc", SORT_DESC_A, {"list-reverse", "list-sort"})])
-    payloads: list[dict[str, object]] = []
-
-    def runner(target: str, args: list[object], limits: object) -> object:
-        payloads.append(args[0])  # type: ignore[arg-type]
-        return SimpleNamespace(ok=True, value={"solved": False, "programs_tried": 10}, error_type=None,
-                               error_message="", limit=None)
-
-    first = SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+    make, payloads = _failing_searches(comps)
+    first = make()
     first.propose(SORT_DESC_B, budget_seconds=1, seed=1001)  # guided, failed
     first.propose(SORT_DESC_B, budget_seconds=1, seed=1002)  # plain, failed, not yet recorded by the run
     settled, flying = first.memory(), first.memory(in_flight=[SORT_DESC_B.name])
     assert settled != flying and json.loads(json.dumps(flying)) == flying
     for memory, plain in ((flying, True), (settled, False)):  # the plain attempt again / the next, guided
-        again = SearchProposer(Sandbox(), learned, runner=runner, guide=lambda: guide)
+        again = make()
         again.remember(memory)
         again.propose(SORT_DESC_B, budget_seconds=1, seed=1003)
         specs = {c["name"] for c in payloads[-1]["components"]}  # type: ignore[attr-defined]
