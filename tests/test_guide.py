@@ -128,6 +128,8 @@ def test_evidence_sets_the_cost_of_a_learned_skill() -> None:
     assert evidence_score(2, "uncheckable") < WEAK_EVIDENCE
     assert evidence_score(6, "cross-validated", "failed") < WEAK_EVIDENCE
     assert evidence_score(2, "uncheckable", helped=2) > 0.5  # two other tasks' checked answers use it
+    assert evidence_score(6, "cross-validated", helped=1, misled=3) == 0.5  # three refused answers call it
+    assert evidence_score(3, "cross-validated", misled=9) == 0.0
     weak = Component("w", ("str",), "str", str.upper, kind="solution", evidence=evidence_score(2, "uncheckable"))
     plain = Component("p", ("str",), "str", str.upper, kind="solution")
     assert weak.cost == 3 and plain.cost == 2
@@ -166,6 +168,12 @@ def test_evidence_metadata_reaches_the_components() -> None:
     assert cs["old"].evidence == 0.5 and cs["old"].cost == 2  # stored before evidence: as before
     helped = {c.name: c for c in components_from_skills(skills, {"weak": {"uses": 3, "successes": 3}})}
     assert helped["weak"].evidence > 0.5 and helped["weak"].cost == 1
+    # answers that call it and that cross-validation refused take its evidence back: no cheap vote for it
+    misled = {c.name: c for c in components_from_skills(skills, {"given": {"uses": 3, "successes": 1}})}
+    assert misled["given"].evidence == 0.75 < cs["given"].evidence  # 1 + 0.25 - 2 x 0.25
+    worse = {c.name: c for c in components_from_skills(skills, {"given": {"uses": 4, "successes": 0}})}
+    assert worse["given"].evidence == 0.0 and worse["given"].cost == 3
+    assert apply([worse["given"]], type(Guide().plan_task(SORT_DESC_B))({"given": 1.0}, 1.0))[0].cost == 2
 
 
 def test_rank_bias_and_evidence_travel_to_the_search_worker(comps: list[Component]) -> None:

@@ -133,12 +133,15 @@ def _stat(stats: Mapping[str, Any] | None, name: str) -> tuple[int, int]:
     return int(getattr(s, "uses", 0)), int(getattr(s, "successes", 0))
 
 
-def evidence_score(examples: int, checked: str = "", held_out: str = "", helped: int = 0) -> float:
+def evidence_score(examples: int, checked: str = "", held_out: str = "", helped: int = 0,
+                   misled: int = 0) -> float:
     """How much a learned skill may be trusted as a cheap building block (0 .. 1.5).
 
     ``examples``: solver examples it was learned from (6 or more count fully); ``checked``:
     ``cross-validated`` or ``uncheckable`` (too few examples to hold one back); ``held_out``: ``passed``,
-    ``failed`` or ``""`` (no held-out check); ``helped``: other tasks whose cross-validated answers call it.
+    ``failed`` or ``""`` (no held-out check); ``helped``: other tasks whose cross-validated answers call it;
+    ``misled``: answers calling it that cross-validation refused (or runs of it that failed), each taking
+    back what a helped task gives.
     """
     score = min(max(examples, 0), 6) / 6
     if checked == "uncheckable":
@@ -147,7 +150,7 @@ def evidence_score(examples: int, checked: str = "", held_out: str = "", helped:
         score *= 0.25
     elif held_out == "passed":
         score = min(1.0, score * 1.25)
-    return round(min(1.5, score + 0.25 * max(helped, 0)), 3)
+    return round(max(0.0, min(1.5, score + 0.25 * max(helped, 0) - 0.25 * max(misled, 0))), 3)
 
 
 def parse_evidence(text: str) -> dict[str, str]:
@@ -164,7 +167,7 @@ def format_evidence(fields: Mapping[str, Any]) -> str:
     return ";".join(f"{k}={fields[k]}" for k in sorted(fields) if fields[k] not in (None, ""))
 
 
-def skill_evidence(meta: Mapping[str, str], helped: int = 0) -> float:
+def skill_evidence(meta: Mapping[str, str], helped: int = 0, misled: int = 0) -> float:
     """The evidence score of a learned skill from its ``evoskill-evidence`` metadata and its successes.
 
     A skill stored before evidence was recorded (or an abstraction, which has no examples of its own)
@@ -180,7 +183,7 @@ def skill_evidence(meta: Mapping[str, str], helped: int = 0) -> float:
     except ValueError:
         examples = 0
     held_out = ev.get("held-out", "") if ev.get("source") == "practice" else ""
-    return evidence_score(examples, ev.get("checked", ""), held_out, helped)
+    return evidence_score(examples, ev.get("checked", ""), held_out, helped, misled)
 
 
 def core_components(stats: Mapping[str, Any] | None = None) -> list[Component]:
@@ -226,7 +229,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         uses, successes = _stat(stats, name)
         weight = prior_weight(uses, successes)
         if kind in LEARNED_KINDS:
-            evidence[name] = skill_evidence(meta, successes)
+            evidence[name] = skill_evidence(meta, successes, uses - successes)
         if kind == "primitive" and name in FUNCTIONS:
             try:
                 args, ret = parse_signature(sig) if sig else (None, None)
