@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import stitch_core
@@ -352,17 +351,15 @@ def _candidates(items: list[CorpusItem], table: Interner, sigs: Mapping[str, Sig
                     stitch_core.rewrite(programs, [abst]).rewritten
             except Exception:
                 continue
-            cand = _candidate(SimpleNamespace(abstractions=[abst], rewritten=rewritten), items, table, sigs,
-                              min_uses, taken)
+            cand = _candidate(abst, rewritten, items, table, sigs, min_uses, taken)
             if cand is not None:
                 yield cand
         if len(result.abstractions) < tries:
             return  # Stitch found nothing more that compresses
 
 
-def _candidate(result: Any, items: list[CorpusItem], table: Interner,
+def _candidate(abst: stitch_core.Abstraction, rewritten_corpus: Sequence[str], items: list[CorpusItem], table: Interner,
                sigs: Mapping[str, Signature], min_uses: int, taken: set[str]) -> Abstraction | None:
-    abst = result.abstractions[0]
     try:
         body = from_stitch(abst.body, 0, table, lambda_prefix="w")
     except ValueError:
@@ -378,7 +375,7 @@ def _candidate(result: Any, items: list[CorpusItem], table: Interner,
     mapping = {abst.name: name}
     rewritten: dict[str, Expr] = {}
     before = after = 0
-    for it, text in zip(items, result.rewritten, strict=True):
+    for it, text in zip(items, rewritten_corpus, strict=True):
         before += description_length(it.program)
         try:
             new = _reorder(from_stitch(text, it.arity, table, mapping), name, order)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +124,6 @@ class Run:
         #: counts every model call (:class:`evoskill.models.base.Metered`); None: tokens from the attempts
         self.meter = meter
         self._metered = meter.usage() if meter is not None else None
-        #: tasks whose attempt is running or finished but not yet recorded
-        self._in_flight: set[str] = set()
         self.state = self._open_state(names, resume)
         if resume and self.state.proposer and isinstance(proposer, Remembers):
             proposer.remember(self.state.proposer)
@@ -149,9 +147,11 @@ class Run:
         write_json_atomic(path, state.to_dict())
         return state
 
-    def _checkpoint(self) -> None:
-        if isinstance(self.proposer, Remembers):  # attempts not yet recorded count as not yet made
-            self.state.proposer = self.proposer.memory(sorted(self._in_flight))
+    def _checkpoint(self, in_flight: Iterable[str] = ()) -> None:
+        """Write ``state.json``; ``in_flight``: tasks whose attempts are not yet recorded (they count as not
+        yet made in the proposer's memory)."""
+        if isinstance(self.proposer, Remembers):
+            self.state.proposer = self.proposer.memory(sorted(in_flight))
         write_json_atomic(self.run_dir / "state.json", self.state.to_dict())
 
     def _append(self, name: str, record: dict[str, Any]) -> None:
@@ -232,21 +232,18 @@ class Run:
                 if first is None:
                     break
                 in_flight[pool.submit(self._attempt, first, seed)] = first
-                self._in_flight.add(first.name)
             while in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: order[in_flight[f].name]):
                     task = in_flight.pop(fut)
-                    self._in_flight.discard(task.name)
                     attempt, admission = fut.result()
                     self._record(r, task, attempt, admission)
                     self.state.partial["seconds"] = time.monotonic() - t0
-                    self._checkpoint()
+                    self._checkpoint(t.name for t in in_flight.values())
                     self.listener("task", task.name, attempt)
                     nxt = pick() if not self._over_cost() else None
                     if nxt is not None:
                         in_flight[pool.submit(self._attempt, nxt, seed)] = nxt
-                        self._in_flight.add(nxt.name)
 
     def _difficulty(self, order: dict[str, int]) -> Callable[[Task], tuple[float, int, int]]:
         """The curriculum's sort key: most familiar first (the guide's similarity to solved tasks), then the

@@ -224,8 +224,7 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
         sig = meta.get("evoskill-signature", "")
         origins[name] = meta.get("evoskill-origin", "")
         if meta.get("evoskill-learned-from"):  # an abstraction: the tasks of the solutions it was found in
-            found_in[name] = [u.strip()[len("task:"):] for u in str(meta["evoskill-learned-from"]).split(",")
-                              if u.strip().startswith("task:")]
+            found_in[name] = [t for u in str(meta["evoskill-learned-from"]).split(",") for t in _task(u.strip())]
         uses, successes = _stat(stats, name)
         weight = prior_weight(uses, successes)
         if kind in LEARNED_KINDS:
@@ -257,6 +256,11 @@ def components_from_skills(skills: Iterable[Any], stats: Mapping[str, Any] | Non
             for c in _with_tasks(comps, origins, found_in)]
 
 
+def _task(origin: str) -> set[str]:
+    """The task an ``evoskill-origin`` names (``task:NAME``), if any."""
+    return {origin[len("task:"):]} if origin.startswith("task:") else set()
+
+
 def _with_tasks(comps: dict[str, Component], origins: Mapping[str, str],
                 found_in: Mapping[str, Iterable[str]] | None = None) -> list[Component]:
     """Each component with the tasks it was learned from: its own, those of the skills it calls, and - for an
@@ -268,9 +272,7 @@ def _with_tasks(comps: dict[str, Component], origins: Mapping[str, str],
     def tasks_of(name: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         if name in memo:
             return memo[name]
-        origin = origins.get(name, "")
-        own = {origin[len("task:"):]} if origin.startswith("task:") else set()
-        own |= set((found_in or {}).get(name, ()))
+        own = _task(origins.get(name, "")) | set((found_in or {}).get(name, ()))
         c = comps.get(name)
         if c is not None and c.program is not None and name not in seen:
             for op in set(ops(c.program)):
