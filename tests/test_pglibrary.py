@@ -320,6 +320,44 @@ def test_open_store_cli_and_missing_driver(pg: ThrowawayPostgres, tmp_path: Path
     assert "evoskill[postgres]" in capsys.readouterr().err
 
 
+def test_a_process_that_waited_for_the_schema_lock_does_not_create_it_again(pg: ThrowawayPostgres,
+                                                                            tmp_path: Path) -> None:
+    """CI once deadlocked: a process saw the tables missing, waited while another created them, then ran
+    the DDL again and its ``CREATE INDEX IF NOT EXISTS`` waited for a table other processes were writing."""
+    import threading
+    import time
+
+    import psycopg
+
+    from evoskill.pglibrary import _SCHEMA, SCHEMA_VERSION, PostgresLibrary
+
+    url = pg.create_database()
+    key = "hashtextextended('evoskill:schema', 0)"
+    with psycopg.connect(url, autocommit=True) as creator, psycopg.connect(url, autocommit=True) as writer:
+        creator.execute(f"SELECT pg_advisory_lock({key})")  # conflicts with the library's transaction lock
+        opened: list[Any] = []
+        late = threading.Thread(target=lambda: opened.append(PostgresLibrary(url, cache_dir=tmp_path / "c")))
+        late.start()
+        for _ in range(200):  # until the late process has seen the tables missing and waits for the lock
+            waiting = creator.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                      "AND NOT granted").fetchone()
+            if waiting == (1,):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the library never waited for the schema lock")
+        creator.execute(_SCHEMA)
+        creator.execute("INSERT INTO evoskill_meta VALUES ('schema', %s)", (SCHEMA_VERSION,))
+        with writer.transaction():  # another process writing (held until the late one has opened)
+            writer.execute("LOCK TABLE evoskill_skills, evoskill_events IN ROW EXCLUSIVE MODE")
+            creator.execute(f"SELECT pg_advisory_unlock({key})")
+            late.join(timeout=20)
+            assert not late.is_alive(), "the late process ran the DDL again and waits for the writer's tables"
+    late.join()
+    assert len(opened) == 1
+    opened[0].close()
+
+
 # ------------------------------------------------------------------------------------- concurrency
 ROUNDS = 6
 WORKERS = 8

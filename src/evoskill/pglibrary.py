@@ -166,21 +166,32 @@ class PostgresLibrary:
     def _create_schema(self) -> None:
         """Create the tables once (DDL takes table locks: it runs only while the schema is missing)."""
         with self._tx() as cur:
-            row = None
-            if cur.execute("SELECT to_regclass('evoskill_meta') IS NOT NULL").fetchone() == (True,):
-                row = cur.execute("SELECT value FROM evoskill_meta WHERE key = 'schema'").fetchone()
+            row = self._schema_row(cur)
             if row is None:
                 cur.execute("SELECT pg_advisory_xact_lock(hashtextextended('evoskill:schema', 0))")
-                if cur.execute("SELECT to_regclass('evoskill_meta') IS NOT NULL").fetchone() == (True,):
-                    row = cur.execute("SELECT value FROM evoskill_meta WHERE key = 'schema'").fetchone()
+                row = self._schema_row(cur)
                 if row is None:  # still missing now that this process is the only one creating it
                     cur.execute(_SCHEMA)
-                    row = cur.execute("SELECT value FROM evoskill_meta WHERE key = 'schema'").fetchone()
-            if row is None:
-                cur.execute("INSERT INTO evoskill_meta VALUES ('schema', %s)", (SCHEMA_VERSION,))
-            elif row[0] != SCHEMA_VERSION:
+                    cur.execute("INSERT INTO evoskill_meta VALUES ('schema', %s)", (SCHEMA_VERSION,))
+                    row = (SCHEMA_VERSION,)
+            if row[0] != SCHEMA_VERSION:
                 raise LibraryError(f"the library at {redact(self.dsn)} has schema {row[0]}, this evoskill "
                                    f"knows {SCHEMA_VERSION}", fix="upgrade evoskill")
+
+    @staticmethod
+    def _schema_row(cur: psycopg.Cursor[Any]) -> tuple[Any, ...] | None:
+        """The stored schema version, None while the tables are missing.
+
+        The tables are looked up in ``pg_catalog.pg_tables`` (read with this statement's snapshot), not with
+        ``to_regclass``: after waiting for the schema lock, a backend's catalog cache may still say "missing"
+        for tables another process has just created, and running the DDL again then takes share locks on
+        tables other processes are writing (a deadlock, seen once in CI).
+        """
+        exists = cur.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'evoskill_meta' "
+                             "AND schemaname = current_schema())").fetchone()
+        if exists != (True,):
+            return None
+        return cur.execute("SELECT value FROM evoskill_meta WHERE key = 'schema'").fetchone()
 
     def close(self) -> None:
         """Close the database connection."""
