@@ -9,7 +9,8 @@ with the library as it stands after the last round (frozen; a task never sees a 
 so that the programs tried per task can be compared, round 1 against the last round, on tasks solved in both.
 
 Reported per set and budget: solved and generalized per round for both runs, answers that pass the solver
-examples but fail the held-out ones (overfit), the median programs tried per solved task in round 1 and in
+examples but fail the held-out ones (overfit; in a learning run also how many of those cross-validation
+refused, so that no skill was learned from them), the median programs tried per solved task in round 1 and in
 the probe (and their ratio), the curriculum order of round 1 when the run reports one, and the wall time of
 each run. The probe is also set against ``--no-learning``'s round 1 (tasks both solved): how many fewer
 programs the round-3 library needs than the built-in skills alone. A table goes to stdout and is appended to ``benchmarks/results/results.md`` with the exact
@@ -102,6 +103,12 @@ def overfit(report: dict[str, Any]) -> int:
     return sum(1 for t in report["per_task"] if t["solved"] and t["generalized"] is False)
 
 
+def overfit_refused(report: dict[str, Any]) -> int:
+    """Overfit answers that cross-validation on the solver examples refused: kept as the task's answer but
+    given no reuse weight (a learning run only; ``--no-learning`` does not cross-validate)."""
+    return sum(1 for t in report["per_task"] if t["solved"] and t["generalized"] is False and not t["trusted"])
+
+
 def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     lib = Path(a.library) if a.library else None
     row: dict[str, Any] = {"set": tasks, "budget": budget}
@@ -130,6 +137,8 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
             "order": (report["rounds"][0].get("extra") or {}).get("order"),
             "evidence": (report["rounds"][-1].get("extra") or {}).get("evidence"),
         }
+        if learning:
+            row[label]["overfit_refused"] = overfit_refused(report)
         if learning:
             first = {r["task"]: r["programs_tried"] for r in attempts(run_dir) if r["round"] == 1 and r["solved"]}
             t0 = time.monotonic()
@@ -180,8 +189,11 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
                     n = c["against_no_learning"]
                     cost += (f"; `--no-learning` {n['median_no_learning']:,.0f} → {n['median_last']:,.0f} "
                              f"(×{n['ratio']}, {n['tasks']} tasks)")
+            over = str(d["overfit"])
+            if d.get("overfit_refused"):
+                over += f" ({d['overfit_refused']} refused by cross-validation)"
             lines.append(f"| {r['set']} | {r['budget']:,} | {label} | {' → '.join(map(str, d['solved']))} /{d['tasks']} "
-                         f"| {' → '.join(map(str, d['generalized']))} | {d['overfit']} | {cost} | {d['wall_seconds']:.0f} |")
+                         f"| {' → '.join(map(str, d['generalized']))} | {over} | {cost} | {d['wall_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
