@@ -196,6 +196,37 @@ def _fsync_tree(root: Path) -> None:
         _fsync_dir(Path(dirpath))
 
 
+def refuse_replacement(name: str, old_trust: str, old_origin: str | None, new_trust: str,
+                       new_origin: str | None) -> None:
+    """Refuse a new version that would replace a built-in skill or a skill of another origin (both stores)."""
+    if old_trust == "built-in" and new_trust != "built-in":
+        raise UserError(f"'{name}' is a built-in skill: a skill of that name would change every skill that "
+                        "calls it", fix="give your skill another name (or pass --force)")
+    if old_origin and new_origin and old_origin != new_origin:
+        raise UserError(f"'{name}' already exists with another origin ({old_origin})",
+                        fix="give your skill another name (or pass --force to replace it)")
+
+
+def stage_version(skill: Skill, dest: Path, version: int, src_hash: str, managed: bool, trust: str | None,
+                  origin: str | None) -> str:
+    """Copy ``skill`` to ``dest`` as version ``version`` (with its evoskill-* metadata when the skill is
+    managed, else byte for byte and unchanged since ``src_hash`` was taken); returns the copy's hash."""
+    _copy_skill(skill.path, dest)
+    if managed:
+        updates: dict[str, str | None] = {"evoskill-version": str(version)}
+        if trust:
+            updates["evoskill-trust"] = trust
+        if origin:
+            updates["evoskill-origin"] = origin
+        with_metadata(dest, updates)
+        with_metadata(dest, {"evoskill-hash": content_hash(dest)})
+    elif content_hash(dest) != src_hash:
+        raise InvalidSkill(f"{skill.path} changed while it was being added",
+                           [Problem(str(skill.path), None, "the folder changed during the copy: retry when "
+                                    "nothing is writing to it")])
+    return content_hash(dest)
+
+
 def _copy_skill(src: Path, dest: Path) -> None:
     """Copy a validated skill folder byte-for-byte (modes kept, ``__pycache__`` skipped)."""
     dest.mkdir(parents=True)
@@ -596,33 +627,16 @@ class Library:
                     self.restore(name, reason="added again")
                 return self._record(name)
             if row is not None and not force:
-                new_trust = trust or skill.manifest.metadata.get("evoskill-trust", "imported")
-                new_origin = origin or skill.manifest.metadata.get("evoskill-origin")
-                if row[4] == "built-in" and new_trust != "built-in":
-                    raise UserError(f"'{name}' is a built-in skill: a skill of that name would change every "
-                                    "skill that calls it", fix="give your skill another name (or pass --force)")
-                if row[5] and new_origin and row[5] != new_origin:
-                    raise UserError(f"'{name}' already exists with another origin ({row[5]})",
-                                    fix="give your skill another name (or pass --force to replace it)")
+                refuse_replacement(name, row[4], row[5],
+                                   trust or skill.manifest.metadata.get("evoskill-trust", "imported"),
+                                   origin or skill.manifest.metadata.get("evoskill-origin"))
             version = row[0] + 1 if row else 1
             stage = self._staging / uuid.uuid4().hex
             dest = stage / name
             try:
-                _copy_skill(skill.path, dest)
-                if managed:
-                    updates: dict[str, str | None] = {"evoskill-version": str(version)}
-                    if trust:
-                        updates["evoskill-trust"] = trust
-                    if origin:
-                        updates["evoskill-origin"] = origin
-                    with_metadata(dest, updates)
-                    with_metadata(dest, {"evoskill-hash": content_hash(dest)})
-                elif content_hash(dest) != src_hash:
-                    raise InvalidSkill(f"{skill.path} changed while it was being added",
-                                       [Problem(str(skill.path), None, "the folder changed during the "
-                                                "copy: retry when nothing is writing to it")])
+                stored_hash = stage_version(skill, dest, version, src_hash, managed, trust, origin)
                 info = self._describe(dest, version, trust, origin)  # re-validates the copy
-                info["hash"] = content_hash(dest)
+                info["hash"] = stored_hash
                 info["source_hash"] = src_hash
                 info["files"] = file_digests(dest)
                 info["admitted_by"] = admitted_by()

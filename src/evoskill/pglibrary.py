@@ -61,10 +61,11 @@ from evoskill.library import (
     SearchHit,
     SkillRecord,
     Stats,
-    _copy_skill,
     _coverage,
     admitted_by,
     file_digests,
+    refuse_replacement,
+    stage_version,
 )
 from evoskill.migrate import (
     EventDump,
@@ -79,7 +80,7 @@ from evoskill.migrate import (
     rows_of,
     write_tree,
 )
-from evoskill.skill import TRUST_LEVELS, Problem, Skill, content_hash, parse_skill_md, with_metadata
+from evoskill.skill import TRUST_LEVELS, Skill, content_hash, parse_skill_md
 from evoskill.stores import redact
 
 __all__ = ["PostgresLibrary"]
@@ -307,10 +308,11 @@ class PostgresLibrary:
                         cur.execute("UPDATE evoskill_skills SET archived = false WHERE name = %s", (name,))
                 else:
                     if row is not None and not force:
-                        self._guard(name, row[4], row[5], trust or skill.manifest.metadata.get("evoskill-trust", "imported"),
-                                    origin or skill.manifest.metadata.get("evoskill-origin"))
+                        refuse_replacement(name, row[4], row[5],
+                                           trust or skill.manifest.metadata.get("evoskill-trust", "imported"),
+                                           origin or skill.manifest.metadata.get("evoskill-origin"))
                     version = int(row[0]) + 1 if row else 1
-                    added = self._stage(skill, dest, version, src_hash, managed, trust, origin)
+                    added = stage_version(skill, dest, version, src_hash, managed, trust, origin)
                     stored = Skill.load(dest)  # re-validates the copy
                     meta = stored.manifest.metadata
                     info = {"hash": added, "source_hash": src_hash, "description": stored.description,
@@ -328,35 +330,6 @@ class PostgresLibrary:
             return self.get_record(name, materialize=True)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
-
-    @staticmethod
-    def _guard(name: str, old_trust: str, old_origin: str | None, new_trust: str, new_origin: str | None) -> None:
-        """Refuse a new version that would replace a built-in skill or a skill of another origin."""
-        if old_trust == "built-in" and new_trust != "built-in":
-            raise UserError(f"'{name}' is a built-in skill: a skill of that name would change every skill that "
-                            "calls it", fix="give your skill another name (or pass --force)")
-        if old_origin and new_origin and old_origin != new_origin:
-            raise UserError(f"'{name}' already exists with another origin ({old_origin})",
-                            fix="give your skill another name (or pass --force to replace it)")
-
-    @staticmethod
-    def _stage(skill: Skill, dest: Path, version: int, src_hash: str, managed: bool, trust: str | None,
-               origin: str | None) -> str:
-        """Copy ``skill`` to ``dest`` (with its evoskill-* metadata when managed); returns the copy's hash."""
-        _copy_skill(skill.path, dest)
-        if managed:
-            updates: dict[str, str | None] = {"evoskill-version": str(version)}
-            if trust:
-                updates["evoskill-trust"] = trust
-            if origin:
-                updates["evoskill-origin"] = origin
-            with_metadata(dest, updates)
-            with_metadata(dest, {"evoskill-hash": content_hash(dest)})
-        elif content_hash(dest) != src_hash:
-            raise InvalidSkill(f"{skill.path} changed while it was being added",
-                               [Problem(str(skill.path), None, "the folder changed during the copy: retry when "
-                                        "nothing is writing to it")])
-        return content_hash(dest)
 
     def _set_archived(self, name: str, archived: bool, reason: str) -> SkillRecord:
         with self._tx() as cur:
