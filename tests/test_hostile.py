@@ -29,9 +29,9 @@ CASES: dict[str, str] = {
     "kill-parent": "import os, signal\ndef kill_parent(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 'alive'\n",
     "fork-bomb": ("import os\ndef fork_bomb(x):\n    while True:\n        try:\n            os.fork()\n"
                   "        except OSError:\n            pass\n"),
-    # untouched pages: the bomb reaches the memory cap in a few ms of CPU, whatever the machine's load (a
-    # bomb that writes 1 GiB spends ~1 s of CPU on page faults and, under load, met the CPU limit first)
-    "memory-bomb": "def memory_bomb(x):\n    a = []\n    while True:\n        a.append(bytearray(100_000_000))\n",
+    # bytes(n) is calloc'd, its pages untouched: the bomb reaches the 1 GiB cap in under 1 ms of CPU (a bomb
+    # that writes its memory spends 0.7-1 s of CPU on it idle, and under a loaded make test met the CPU limit)
+    "memory-bomb": "def memory_bomb(x):\n    a = []\n    while True:\n        a.append(bytes(100_000_000))\n",
     "output-flood": "import sys\ndef output_flood(x):\n    while True:\n        sys.stdout.write('x' * 65536)\n",
 }
 
