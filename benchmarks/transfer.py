@@ -6,7 +6,7 @@
 The set (``benchmarks/transfer_lists.json``, written by this script, 20 functions of our own with 6 solver
 and 5 held-out examples each, inputs drawn with a fixed seed) is attempted once with the frozen library
 and once with the built-in skills only, with ``--no-learning`` both times and one worker. Prints a table
-and appends it to ``benchmarks/results/results.md`` with the exact command.
+(solved, generalized, overfit, and the median programs tried on the tasks both solved) and appends it to ``benchmarks/results/results.md`` with the exact command.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import random
 import shlex
 import shutil
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -97,11 +98,21 @@ def main(argv: list[str] | None = None) -> int:
     write_set()
     out = Path(a.out)
     lines = [f"Command: `python benchmarks/transfer.py {' '.join(shlex.quote(x) for x in (argv or sys.argv[1:]))}` "
-             f"({time.strftime('%Y-%m-%d')})", "", "| library | solved | generalized | overfit |", "|---|---|---|---|"]
-    for label, lib in (("lists-rule library, frozen", Path(a.library)), ("built-in skills only", None)):
-        rep = run(out / ("frozen" if lib else "core"), lib, a.max_programs)
+             f"({time.strftime('%Y-%m-%d')})", "",
+             "| library | solved | generalized | overfit | median programs, tasks both solved |", "|---|---|---|---|---|"]
+    reports = {label: run(out / ("frozen" if lib else "core"), lib, a.max_programs)
+               for label, lib in (("lists-rule library, frozen", Path(a.library)), ("built-in skills only", None))}
+    tried = {label: {t["name"]: t["programs_tried"] for t in rep["per_task"] if t["solved"]}
+             for label, rep in reports.items()}
+    both = sorted(set.intersection(*(set(v) for v in tried.values())))
+    medians = {label: statistics.median(v[n] for n in both) if both else 0 for label, v in tried.items()}
+    for label, rep in reports.items():
         over = sum(1 for t in rep["per_task"] if t["solved"] and t["generalized"] is False)
-        lines.append(f"| {label} | {rep['solved']}/{rep['tasks']} | {rep['generalized']}/{rep['tasks']} | {over} |")
+        lines.append(f"| {label} | {rep['solved']}/{rep['tasks']} | {rep['generalized']}/{rep['tasks']} | {over} | "
+                     f"{medians[label]:,.0f} ({len(both)} tasks) |")
+    frozen, core = medians.values()
+    if frozen:
+        lines += ["", f"Programs per task both solved: x{core / frozen:.1f} fewer with the frozen library."]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(HERE / "results" / "results.md", "a", encoding="utf-8") as f:
