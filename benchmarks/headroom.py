@@ -1,0 +1,234 @@
+"""Headroom of a learning run: what its final library does, in seconds instead of minutes (issue 17).
+
+    python benchmarks/headroom.py RUN [--budgets 10000 30000] [--guide K=8 ...] [--edits]
+
+``RUN`` is one run folder of ``benchmarks/learning.py --out DIR`` (e.g. ``DIR/lists-rule-10000-learning``:
+its ``library/``, ``attempts.jsonl`` and ``report.json``). Everything is searched in this process with
+:func:`evoskill.synth.search.synthesize` on the frozen final library, exactly as the loop's proposer would
+(the guide's plan, the pointwise deferral, no task meeting a skill learned from itself), so that a variant
+of the guide can be judged on a grown library without growing it again. Not a test; run by hand.
+
+Reported:
+
+- **probe**: every task the run solved in round 1, searched again at the run's budget (the cost probe of
+  ``learning.py``): solved, median programs round 1 → probe and their ratio, and the ratio of geometric
+  means and of sums (the median alone sits in a gap on lists-rule and jumps with a handful of programs).
+- **headroom**: the tasks the run left unsolved, searched at each of ``--budgets`` with the final library
+  (guided) and with the built-in skills only (plain): how many each solves.
+- **edits** (``--edits``): the unsolved tasks against every one-edit variant of the programs of their
+  nearest solved neighbours (an integer constant swapped for a small one or one the examples suggest, a call
+  swapped for a primitive of the same signature, a call dropped for one of its arguments, a subterm
+  replaced by ``x0``, a unary list primitive around the whole): how many a variant solves, and how many
+  variants that takes.
+
+``--guide NAME=VALUE`` overrides a constant of :mod:`evoskill.guide` (``K``, ``VOTED``, ``CONFIDENT``,
+``UNVOTED_SKILL``, ``UNVOTED_PRIMITIVE``, ``TRUSTED_EVIDENCE``) for this process: an ablation on a frozen
+library. It says nothing about the library that variant would have grown: only a loop run does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from evoskill import guide as guide_module
+from evoskill.guide import apply as apply_plan
+from evoskill.lang.components import (
+    LEARNED_KINDS,
+    Component,
+    from_spec,
+    primitive_functions,
+    prior_weight,
+    to_spec,
+    trusted_functions,
+)
+from evoskill.lang.program import Call, Const, Expr, Lambda, Var, compile_program, to_sexpr
+from evoskill.learner import Learner
+from evoskill.session import open_library
+from evoskill.synth.constants import int_constants
+from evoskill.synth.search import POINTWISE_LATE, POINTWISE_OPS, synthesize
+from evoskill.tasks import Example, Task, load_tasks
+
+GUIDE_CONSTANTS = ("K", "VOTED", "CONFIDENT", "UNVOTED_SKILL", "UNVOTED_PRIMITIVE", "TRUSTED_EVIDENCE")
+
+
+def search(task: Task, comps: list[Component], learner: Learner | None, budget: int) -> int | None:
+    """Programs tried to solve ``task`` (None: not solved), guided when a learner is given."""
+    task = task.for_solver()
+    usable = [c for c in comps if task.name not in c.tasks]
+    late = False
+    if learner is not None:
+        plan = learner.guide().plan_task(task)
+        usable = apply_plan(usable, plan)
+        late = bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5 and task.output_type == "list[int]"
+    res = synthesize(task, from_spec(to_spec(usable)), budget_seconds=3600, max_programs=budget,
+                     pointwise_from=POINTWISE_LATE if late else 1)
+    return res.programs_tried if res.solved else None
+
+
+def plain(comps: list[Component]) -> list[Component]:
+    """The built-in components as a fresh library has them (no learned skill, no usage prior)."""
+    from dataclasses import replace
+    return [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
+
+
+def ratios(first: dict[str, int], later: dict[str, int]) -> dict[str, Any]:
+    both = sorted(set(first) & set(later))
+    if not both:
+        return {"tasks": 0}
+    a, b = [first[n] for n in both], [later[n] for n in both]
+    return {"tasks": len(both), "median_round1": statistics.median(a), "median_probe": statistics.median(b),
+            "median_ratio": round(statistics.median(a) / max(1, statistics.median(b)), 2),
+            "geomean_ratio": round(statistics.geometric_mean([max(1, x) for x in a])
+                                   / statistics.geometric_mean([max(1, x) for x in b]), 2),
+            "sum_ratio": round(sum(a) / max(1, sum(b)), 2)}
+
+
+# ---- one-edit variants of a neighbour's program ----------------------------------------------------------
+
+def _subterms(e: Expr, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Expr]]:
+    yield path, e
+    if isinstance(e, Call):
+        for i, a in enumerate(e.args):
+            yield from _subterms(a, (*path, i))
+    elif isinstance(e, Lambda):
+        yield from _subterms(e.body, (*path, "body"))
+
+
+def _put(e: Expr, path: tuple[Any, ...], new: Expr) -> Expr:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(e, Lambda):
+        return Lambda(e.params, _put(e.body, rest, new))
+    assert isinstance(e, Call)
+    args = list(e.args)
+    args[head] = _put(args[head], rest, new)
+    return Call(e.op, tuple(args))
+
+
+def edits(expr: Expr, comps: list[Component], consts: list[int]) -> Iterator[Expr]:
+    """Distinct one-edit variants of ``expr`` (see the module docstring)."""
+    sigs = {c.name: (c.arg_types, c.return_type) for c in comps}
+    prims = [c for c in comps if c.kind == "primitive"]
+    seen = {to_sexpr(expr)}
+
+    def fresh(v: Expr) -> bool:
+        key = to_sexpr(v)
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for path, t in _subterms(expr):
+        candidates: list[Expr] = []
+        if isinstance(t, Const) and isinstance(t.value, int) and not isinstance(t.value, bool):
+            candidates += [Const(c) for c in dict.fromkeys([*consts, *range(11)]) if c != t.value]
+        if isinstance(t, Call):
+            candidates += [Call(c.name, t.args) for c in prims
+                           if c.name != t.op and (c.arg_types, c.return_type) == sigs.get(t.op)]
+            candidates += [a for a in t.args if not isinstance(a, Lambda)]
+            if path:
+                candidates.append(Var("x0"))
+        for c in candidates:
+            v = _put(expr, path, c)
+            if fresh(v):
+                yield v
+    for c in prims:
+        if c.arg_types == ("list[int]",) and c.return_type == "list[int]":
+            v = Call(c.name, (expr,))
+            if fresh(v):
+                yield v
+
+
+def fits(expr: Expr, examples: tuple[Example, ...], arity: int, fns: dict[str, Any]) -> bool:
+    try:
+        f = compile_program(expr, arity, fns)
+        return all(f(*e.inputs) == e.output for e in examples)
+    except Exception:  # a variant that fails on some input is just a wrong variant
+        return False
+
+
+def edit_search(task: Task, learner: Learner, comps: list[Component], fns: dict[str, Any]
+                ) -> tuple[int, Expr | None]:
+    """Variants tried, and the first that fits the solver examples (None: none did)."""
+    solver = task.for_solver()
+    byname = {c.name: c for c in comps}
+    tried = 0
+    for name, _sim in learner.guide().plan_task(solver).neighbours:
+        c = byname.get(name)
+        if c is None or c.program is None or task.name in c.tasks:
+            continue
+        for v in edits(c.program, comps, int_constants(solver.examples)):
+            tried += 1
+            if fits(v, solver.examples, solver.arity, fns):
+                return tried, v
+    return tried, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", help="a run folder of benchmarks/learning.py --out (library/, attempts.jsonl)")
+    p.add_argument("--set", default=None, help="the task set (default: the run folder's name up to the budget)")
+    p.add_argument("--budgets", type=int, nargs="+", default=None, help="default: the run's budget")
+    p.add_argument("--guide", nargs="*", default=[], metavar="NAME=VALUE")
+    p.add_argument("--edits", action="store_true")
+    a = p.parse_args(argv)
+    run = Path(a.run)
+    if not (run / "library").is_dir() or not (run / "attempts.jsonl").is_file():
+        raise SystemExit(f"{run} has no library/ or attempts.jsonl: give a run folder of learning.py --out")
+    report = json.loads((run / "report.json").read_text())
+    budget = int(report["config"]["max_programs"])
+    budgets = a.budgets or [budget]
+    task_set = a.set or run.name.split(f"-{budget}-")[0]
+    for item in a.guide:
+        name, _, value = item.partition("=")
+        if name not in GUIDE_CONSTANTS:
+            raise SystemExit(f"--guide {item}: not one of {', '.join(GUIDE_CONSTANTS)}")
+        setattr(guide_module, name, type(getattr(guide_module, name))(value))
+    rows = [json.loads(line) for line in (run / "attempts.jsonl").read_text().splitlines() if line.strip()]
+    first = {r["task"]: r["programs_tried"] for r in rows if r["round"] == 1 and r["solved"]}
+    solved = {r["task"] for r in rows if r["solved"]}
+    tasks = {t.name: t for t in load_tasks(task_set)}
+    unsolved = sorted(set(tasks) - solved)
+    learner = Learner(open_library(str(run / "library")), None)  # type: ignore[arg-type]  # no sandbox: nothing runs in one
+    comps = learner.components()
+    out: dict[str, Any] = {"run": str(run), "set": task_set, "guide": a.guide}
+
+    t0 = time.monotonic()
+    later = {n: p for n in sorted(first) if (p := search(tasks[n], comps, learner, budget)) is not None}
+    out["probe"] = {"round1_solved": len(first), **ratios(first, later), "seconds": round(time.monotonic() - t0, 1)}
+
+    out["headroom"] = {"unsolved": len(unsolved)}
+    for b in budgets:
+        guided = [n for n in unsolved if search(tasks[n], comps, learner, b) is not None]
+        bare = [n for n in unsolved if search(tasks[n], plain(comps), None, b) is not None]
+        out["headroom"][str(b)] = {"guided": len(guided), "plain": len(bare), "guided_tasks": guided,
+                                   "plain_tasks": bare}
+
+    if a.edits:
+        programs = {c.name: c.program for c in comps if c.program is not None}
+        sigs = {c.name: (c.arg_types, c.return_type) for c in comps}
+        fns = trusted_functions(primitive_functions(comps), programs, sigs)
+        found: dict[str, Any] = {}
+        counts = []
+        for n in unsolved:
+            tried, hit = edit_search(tasks[n], learner, comps, fns)
+            counts.append(tried)
+            if hit is not None:
+                found[n] = {"variants": tried, "program": to_sexpr(hit),
+                            "generalizes": fits(hit, tasks[n].held_out, tasks[n].arity, fns)}
+        out["edits"] = {"solved": len(found), "of": len(unsolved),
+                        "median_variants": statistics.median(counts) if counts else 0, "found": found}
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
