@@ -64,6 +64,16 @@ def test_flat_map_with_a_list_valued_lambda(name: str, lam: str, comps: list[Com
     assert _passes(task, r.source, comps, held_out=True)
 
 
+def test_a_join_whose_pieces_vanish_only_where_the_output_does(comps: list[Component]) -> None:
+    """Rule et al. c016: the reversed list, then the list without its head; the input [] gives [] and [71]
+    gives [71]. A piece may be empty where the output is (an empty input), never elsewhere."""
+    task = _task("lists-rule", "c016_1")
+    r = synthesize(task.for_solver(), comps, budget_seconds=60, max_programs=5_000)
+    assert r.solved and r.source is not None, r.programs_tried
+    assert _passes(task, r.source, comps, held_out=True), r.source
+    assert r.source.startswith("(list-append (list-reverse x0)"), r.source
+
+
 def test_deterministic_under_max_programs(comps: list[Component]) -> None:
     task = _task("strings-sygus", "initials")
     a = synthesize(task, comps, budget_seconds=30, max_programs=30000)

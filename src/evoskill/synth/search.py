@@ -408,9 +408,11 @@ class _Joiner:
             for k, (cost, vec, e) in enumerate(self.en.values_at(self.out_t, c)):
                 if k % 20000 == 19999 and time.perf_counter() > self.en.deadline:
                     raise Stop()
-                # a piece must be non-empty in every example: a piece that vanishes on some example is
-                # almost always a coincidence that does not generalize
-                if all(vec) and all(contains_piece(p, t) for p, t in zip(vec, self.target, strict=True)):
+                # a piece must be non-empty in every example whose output is: a piece that vanishes from a
+                # non-empty output is almost always a coincidence that does not generalize (where the output
+                # is empty, e.g. for an empty input, every piece is)
+                if all(p or not t for p, t in zip(vec, self.target, strict=True)) and \
+                        all(contains_piece(p, t) for p, t in zip(vec, self.target, strict=True)):
                     new.append((cost, vec, e))
         if not new:
             return None
