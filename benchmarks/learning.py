@@ -11,7 +11,8 @@ so that the programs tried per task can be compared, round 1 against the last ro
 Reported per set and budget: solved and generalized per round for both runs, answers that pass the solver
 examples but fail the held-out ones (overfit; in a learning run also how many of those cross-validation
 refused, so that no skill was learned from them), the median programs tried per solved task in round 1 and in
-the probe (and their ratio), the curriculum order of round 1 when the run reports one, and the wall time of
+the probe (and their ratio; also the ratio of geometric means, which a gap in the costs around the
+median does not move), the curriculum order of round 1 when the run reports one, and the wall time of
 each run. The probe is also set against ``--no-learning``'s round 1 (tasks both solved): how many fewer
 programs the round-3 library needs than the built-in skills alone. A table goes to stdout and is appended to ``benchmarks/results/results.md`` with the exact
 command; everything else (run folders, ``learning.json``) under ``--out``.
@@ -149,6 +150,10 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
             r3 = statistics.median(later[n] for n in both) if both else None
             row["cost"] = {"tasks_in_both": len(both), "median_round1": r1, "median_last": r3,
                            "ratio": round(r1 / r3, 2) if r1 and r3 else None,
+                           # the median sits in a gap of the costs on lists-rule: the geometric mean does not
+                           "geomean_ratio": round(statistics.geometric_mean([max(1, first[n]) for n in both])
+                                                  / statistics.geometric_mean([max(1, later[n]) for n in both]), 2)
+                           if both else None,
                            "cheaper": sum(1 for n in both if later[n] < first[n]),
                            "dearer": sum(1 for n in both if later[n] > first[n]),
                            "lost": len(first) - len(both), "probe_seconds": round(time.monotonic() - t0, 1),
@@ -184,7 +189,8 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
             if label == "learning" and r.get("cost") and r["cost"]["median_round1"] is not None:
                 c = r["cost"]
                 cost = (f"{c['median_round1']:,.0f} → {c['median_last']:,.0f} (×{c['ratio']}, "
-                        f"{c['tasks_in_both']} tasks; cheaper {c['cheaper']}, dearer {c['dearer']})")
+                        + (f"geometric mean ×{c['geomean_ratio']}, " if c.get("geomean_ratio") else "")
+                        +                         f"{c['tasks_in_both']} tasks; cheaper {c['cheaper']}, dearer {c['dearer']})")
                 if c.get("against_no_learning"):
                     n = c["against_no_learning"]
                     cost += (f"; `--no-learning` {n['median_no_learning']:,.0f} → {n['median_last']:,.0f} "

@@ -21,3 +21,27 @@ def test_benchmark_script_smoke(tmp_path: Path) -> None:
         assert len(row["per_round_generalized"]) == 2
     assert sum(row["solved"] for row in rows) >= 6  # the easy head of each set is solved even at 0.5 s
     assert "| run | proposer | s/task | solved |" in (tmp_path / "results.md").read_text()
+
+
+def test_headroom_reads_a_real_learning_run(tmp_path: Path) -> None:
+    """benchmarks/headroom.py on a two-round lists run: the probe and the headroom of its frozen library."""
+    run = tmp_path / "lists-rule-3000-learning"
+    r = subprocess.run([sys.executable, "-m", "evoskill", "evolve", "lists-rule[:12]", "--rounds", "2",
+                        "--budget", "60", "--max-programs", "3000", "--workers", "1", "--fresh-library",
+                        "--run-dir", str(run)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    solved = json.loads((run / "report.json").read_text())["solved"]
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "headroom.py"), str(run), "--set",
+                        "lists-rule[:12]", "--budgets", "3000", "30000", "--edits", "--guide", "K=3"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["headroom"]["unsolved"] == 12 - solved
+    assert 0 < out["probe"]["round1_solved"] <= solved
+    assert out["probe"]["tasks"] <= out["probe"]["round1_solved"]
+    # a larger budget never solves fewer of the tasks the run left
+    assert out["headroom"]["3000"]["plain"] <= out["headroom"]["30000"]["plain"]
+    assert out["edits"]["of"] == 12 - solved
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "headroom.py"), str(run), "--guide", "Q=1"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "not one of K" in bad.stderr
