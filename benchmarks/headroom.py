@@ -21,6 +21,11 @@ Reported:
   replaced by ``x0``, a unary list primitive around the whole): how many a variant solves, and how many
   variants that takes.
 
+- **seeds** (``--plain-seeds 0 1 2 ...``): every task of the set searched with the built-in skills alone at
+  the run's budget, once per seed (a seed only breaks ties in the order of components within a cost
+  level): solved per seed, their union and intersection, and how many of the run's answers lie outside the
+  union (tasks no order of the built-ins reaches at that budget: what learning added beyond a lucky order).
+
 ``--guide NAME=VALUE`` overrides a constant of :mod:`evoskill.guide` (``K``, ``VOTED``, ``CONFIDENT``,
 ``UNVOTED_SKILL``, ``UNVOTED_PRIMITIVE``, ``TRUSTED_EVIDENCE``) for this process: an ablation on a frozen
 library. It says nothing about the library that variant would have grown: only a loop run does.
@@ -58,7 +63,7 @@ from evoskill.tasks import Example, Task, load_tasks
 GUIDE_CONSTANTS = ("K", "VOTED", "CONFIDENT", "UNVOTED_SKILL", "UNVOTED_PRIMITIVE", "TRUSTED_EVIDENCE")
 
 
-def search(task: Task, comps: list[Component], learner: Learner | None, budget: int) -> int | None:
+def search(task: Task, comps: list[Component], learner: Learner | None, budget: int, seed: int = 0) -> int | None:
     """Programs tried to solve ``task`` (None: not solved), guided when a learner is given."""
     task = task.for_solver()
     usable = [c for c in comps if task.name not in c.tasks]
@@ -68,7 +73,7 @@ def search(task: Task, comps: list[Component], learner: Learner | None, budget: 
         usable = apply_plan(usable, plan)
         late = bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5 and task.output_type == "list[int]"
     res = synthesize(task, from_spec(to_spec(usable)), budget_seconds=3600, max_programs=budget,
-                     pointwise_from=POINTWISE_LATE if late else 1)
+                     pointwise_from=POINTWISE_LATE if late else 1, seed=seed)
     return res.programs_tried if res.solved else None
 
 
@@ -179,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budgets", type=int, nargs="+", default=None, help="default: the run's budget")
     p.add_argument("--guide", nargs="*", default=[], metavar="NAME=VALUE")
     p.add_argument("--edits", action="store_true")
+    p.add_argument("--plain-seeds", type=int, nargs="*", default=[], metavar="SEED")
     a = p.parse_args(argv)
     run = Path(a.run)
     if not (run / "library").is_dir() or not (run / "attempts.jsonl").is_file():
@@ -226,6 +232,15 @@ def main(argv: list[str] | None = None) -> int:
                             "generalizes": fits(hit, tasks[n].held_out, tasks[n].arity, fns)}
         out["edits"] = {"solved": len(found), "of": len(unsolved),
                         "median_variants": statistics.median(counts) if counts else 0, "found": found}
+    if a.plain_seeds:
+        bare = plain(comps)
+        per_seed = {seed: {n for n in sorted(tasks) if search(tasks[n], bare, None, budget, seed) is not None}
+                    for seed in a.plain_seeds}
+        union = set().union(*per_seed.values())
+        out["seeds"] = {"solved": {str(k): len(v) for k, v in per_seed.items()}, "union": len(union),
+                        "intersection": len(set.intersection(*per_seed.values())),
+                        "run_solved": len(solved), "run_outside_union": sorted(solved - union),
+                        "union_not_in_run": sorted(union - solved)}
     print(json.dumps(out, indent=1))
     return 0
 

@@ -32,7 +32,8 @@ def test_headroom_reads_a_real_learning_run(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     solved = json.loads((run / "report.json").read_text())["solved"]
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "headroom.py"), str(run), "--set",
-                        "lists-rule[:12]", "--budgets", "3000", "30000", "--edits", "--guide", "K=3"],
+                        "lists-rule[:12]", "--budgets", "3000", "30000", "--edits", "--guide", "K=3",
+                        "--plain-seeds", "0", "1"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
@@ -42,6 +43,10 @@ def test_headroom_reads_a_real_learning_run(tmp_path: Path) -> None:
     # a larger budget never solves fewer of the tasks the run left
     assert out["headroom"]["3000"]["plain"] <= out["headroom"]["30000"]["plain"]
     assert out["edits"]["of"] == 12 - solved
+    seeds = out["seeds"]
+    assert seeds["intersection"] <= min(seeds["solved"].values()) <= max(seeds["solved"].values()) <= seeds["union"]
+    # the run's answers are those outside the union plus those in it
+    assert len(seeds["run_outside_union"]) + seeds["union"] - len(seeds["union_not_in_run"]) == solved
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "headroom.py"), str(run), "--guide", "Q=1"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "not one of K" in bad.stderr
