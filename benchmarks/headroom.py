@@ -4,9 +4,10 @@
 
 ``RUN`` is one run folder of ``benchmarks/learning.py --out DIR`` (e.g. ``DIR/lists-rule-10000-learning``:
 its ``library/``, ``attempts.jsonl`` and ``report.json``). Everything is searched in this process with
-:func:`evoskill.synth.search.synthesize` on the frozen final library, exactly as the loop's proposer would
-(the guide's plan, the pointwise deferral, no task meeting a skill learned from itself), so that a variant
-of the guide can be judged on a grown library without growing it again. Not a test; run by hand.
+:func:`evoskill.synth.search.synthesize` on the frozen final library, as one guided attempt of the loop's
+proposer would search (the guide's plan, the pointwise deferral, no task meeting a skill learned from
+itself, the run's round-1 seed unless ``--seed``; not the portfolio's plain retries), so that a variant of
+the guide can be judged on a grown library without growing it again. Not a test; run by hand.
 
 Reported:
 
@@ -17,9 +18,9 @@ Reported:
   (guided) and with the built-in skills only (plain): how many each solves.
 - **edits** (``--edits``): the unsolved tasks against every one-edit variant of the programs of their
   nearest solved neighbours (an integer constant swapped for a small one or one the examples suggest, a call
-  swapped for a primitive of the same signature, a call dropped for one of its arguments, a subterm
-  replaced by ``x0``, a unary list primitive around the whole): how many a variant solves, and how many
-  variants that takes.
+  swapped for a primitive of the same signature, a call dropped for one of its arguments, a call below
+  the top replaced by ``x0``, a unary list primitive around the whole): how many a variant solves, and how
+  many variants that takes.
 
 - **seeds** (``--plain-seeds 0 1 2 ...``): every task of the set searched with the built-in skills alone at
   the run's budget, once per seed (a seed only breaks ties in the order of components within a cost
@@ -39,6 +40,7 @@ import statistics
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ from evoskill.lang.components import (
     trusted_functions,
 )
 from evoskill.lang.program import Call, Const, Expr, Lambda, Var, compile_program, to_sexpr
+from evoskill.lang.values import same
 from evoskill.learner import Learner
 from evoskill.session import open_library
 from evoskill.synth.constants import int_constants
@@ -79,7 +82,6 @@ def search(task: Task, comps: list[Component], learner: Learner | None, budget: 
 
 def plain(comps: list[Component]) -> list[Component]:
     """The built-in components as a fresh library has them (no learned skill, no usage prior)."""
-    from dataclasses import replace
     return [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
 
 
@@ -155,7 +157,7 @@ def edits(expr: Expr, comps: list[Component], consts: list[int]) -> Iterator[Exp
 def fits(expr: Expr, examples: tuple[Example, ...], arity: int, fns: dict[str, Any]) -> bool:
     try:
         f = compile_program(expr, arity, fns)
-        return all(f(*e.inputs) == e.output for e in examples)
+        return all(same(f(*e.inputs), e.output) for e in examples)
     except Exception:  # a variant that fails on some input is just a wrong variant
         return False
 
@@ -177,46 +179,79 @@ def edit_search(task: Task, learner: Learner, comps: list[Component], fns: dict[
     return tried, None
 
 
+def _fail(message: str) -> None:
+    raise SystemExit(f"headroom: {message}")
+
+
+def _load_run(run: Path, task_set: str | None) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Task], str]:
+    """The run's report, its attempts and its tasks (by name), or a one-line error."""
+    for need in ("library", "attempts.jsonl", "report.json"):
+        if not (run / need).exists():
+            _fail(f"{run} has no {need}: give a run folder of benchmarks/learning.py --out "
+                  "(e.g. DIR/lists-rule-10000-learning)")
+    try:
+        report = json.loads((run / "report.json").read_text())
+        rows = [json.loads(line) for line in (run / "attempts.jsonl").read_text().splitlines() if line.strip()]
+        names = [t["name"] for t in report["per_task"]]
+        budget = report["config"]["max_programs"]
+    except (ValueError, KeyError, TypeError) as exc:
+        _fail(f"{run}: unreadable report.json or attempts.jsonl ({exc}); rerun benchmarks/learning.py")
+    if budget is None:
+        _fail(f"{run} ran without --max-programs: headroom compares program budgets")
+    name = task_set or run.name.split(f"-{budget}-")[0]
+    try:
+        loaded = {t.name: t for t in load_tasks(name)}
+    except Exception as exc:  # a set name inferred from an unusual folder name
+        _fail(f"cannot load the task set {name!r} ({exc}); give it with --set")
+    missing = [n for n in names if n not in loaded]
+    if missing:
+        _fail(f"the run attempted {len(missing)} tasks that {name!r} does not have (e.g. {missing[0]}); "
+              "give the run's set with --set")
+    return report, rows, {n: loaded[n] for n in names}, name
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", help="a run folder of benchmarks/learning.py --out (library/, attempts.jsonl)")
-    p.add_argument("--set", default=None, help="the task set (default: the run folder's name up to the budget)")
+    p.add_argument("--set", default=None, help="the run's task set (default: the run folder's name up to the budget)")
     p.add_argument("--budgets", type=int, nargs="+", default=None, help="default: the run's budget")
+    p.add_argument("--seed", type=int, default=None,
+                   help="the search seed (default: the run's round-1 seed, as learning.py's probe uses)")
     p.add_argument("--guide", nargs="*", default=[], metavar="NAME=VALUE")
     p.add_argument("--edits", action="store_true")
     p.add_argument("--plain-seeds", type=int, nargs="*", default=[], metavar="SEED")
     a = p.parse_args(argv)
     run = Path(a.run)
-    if not (run / "library").is_dir() or not (run / "attempts.jsonl").is_file():
-        raise SystemExit(f"{run} has no library/ or attempts.jsonl: give a run folder of learning.py --out")
-    report = json.loads((run / "report.json").read_text())
+    report, rows, tasks, task_set = _load_run(run, a.set)
     budget = int(report["config"]["max_programs"])
     budgets = a.budgets or [budget]
-    task_set = a.set or run.name.split(f"-{budget}-")[0]
+    seed = a.seed if a.seed is not None else int(report["config"].get("seed", 0)) * 1000 + 1
     for item in a.guide:
         name, _, value = item.partition("=")
         if name not in GUIDE_CONSTANTS:
-            raise SystemExit(f"--guide {item}: not one of {', '.join(GUIDE_CONSTANTS)}")
-        setattr(guide_module, name, type(getattr(guide_module, name))(value))
-    rows = [json.loads(line) for line in (run / "attempts.jsonl").read_text().splitlines() if line.strip()]
+            _fail(f"--guide {item}: not one of {', '.join(GUIDE_CONSTANTS)}")
+        try:
+            setattr(guide_module, name, type(getattr(guide_module, name))(value))
+        except ValueError:
+            _fail(f"--guide {item}: {name} takes a {type(getattr(guide_module, name)).__name__}, e.g. {name}=8")
     first = {r["task"]: r["programs_tried"] for r in rows if r["round"] == 1 and r["solved"]}
     solved = {r["task"] for r in rows if r["solved"]}
-    tasks = {t.name: t for t in load_tasks(task_set)}
     unsolved = sorted(set(tasks) - solved)
-    learner = Learner(open_library(str(run / "library")), None)  # type: ignore[arg-type]  # no sandbox: nothing runs in one
+    learner = Learner(open_library(str(run / "library")), None)  # type: ignore[arg-type]  # nothing runs in a sandbox here
     comps = learner.components()
-    out: dict[str, Any] = {"run": str(run), "set": task_set, "guide": a.guide}
+    bare = plain(comps)
+    out: dict[str, Any] = {"run": str(run), "set": task_set, "seed": seed, "guide": a.guide}
 
     t0 = time.monotonic()
-    later = {n: p for n in sorted(first) if (p := search(tasks[n], comps, learner, budget)) is not None}
+    later = {n: p for n in sorted(first) if (p := search(tasks[n], comps, learner, budget, seed)) is not None}
     out["probe"] = {"round1_solved": len(first), **ratios(first, later), "seconds": round(time.monotonic() - t0, 1)}
 
     out["headroom"] = {"unsolved": len(unsolved)}
     for b in budgets:
-        guided = [n for n in unsolved if search(tasks[n], comps, learner, b) is not None]
-        bare = [n for n in unsolved if search(tasks[n], plain(comps), None, b) is not None]
-        out["headroom"][str(b)] = {"guided": len(guided), "plain": len(bare), "guided_tasks": guided,
-                                   "plain_tasks": bare}
+        guided = [n for n in unsolved if search(tasks[n], comps, learner, b, seed) is not None]
+        alone = [n for n in unsolved if search(tasks[n], bare, None, b, seed) is not None]
+        out["headroom"][str(b)] = {"guided": len(guided), "plain": len(alone), "guided_tasks": guided,
+                                   "plain_tasks": alone}
 
     if a.edits:
         programs = {c.name: c.program for c in comps if c.program is not None}
@@ -233,12 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         out["edits"] = {"solved": len(found), "of": len(unsolved),
                         "median_variants": statistics.median(counts) if counts else 0, "found": found}
     if a.plain_seeds:
-        bare = plain(comps)
-        per_seed = {seed: {n for n in sorted(tasks) if search(tasks[n], bare, None, budget, seed) is not None}
-                    for seed in a.plain_seeds}
-        union = set().union(*per_seed.values())
+        per_seed = {s: sorted(n for n in tasks if search(tasks[n], bare, None, budget, s) is not None)
+                    for s in a.plain_seeds}
+        union = set().union(*map(set, per_seed.values()))
         out["seeds"] = {"solved": {str(k): len(v) for k, v in per_seed.items()}, "union": len(union),
-                        "intersection": len(set.intersection(*per_seed.values())),
+                        "intersection": len(set.intersection(*map(set, per_seed.values()))),
+                        "tasks": {str(k): v for k, v in per_seed.items()},
                         "run_solved": len(solved), "run_outside_union": sorted(solved - union),
                         "union_not_in_run": sorted(union - solved)}
     print(json.dumps(out, indent=1))

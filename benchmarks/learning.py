@@ -188,9 +188,9 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
             cost = "-"
             if label == "learning" and r.get("cost") and r["cost"]["median_round1"] is not None:
                 c = r["cost"]
-                cost = (f"{c['median_round1']:,.0f} → {c['median_last']:,.0f} (×{c['ratio']}, "
-                        + (f"geometric mean ×{c['geomean_ratio']}, " if c.get("geomean_ratio") else "")
-                        +                         f"{c['tasks_in_both']} tasks; cheaper {c['cheaper']}, dearer {c['dearer']})")
+                geo = f"geometric mean ×{c['geomean_ratio']}, " if c.get("geomean_ratio") else ""
+                cost = (f"{c['median_round1']:,.0f} → {c['median_last']:,.0f} (×{c['ratio']}, {geo}"
+                        f"{c['tasks_in_both']} tasks; cheaper {c['cheaper']}, dearer {c['dearer']})")
                 if c.get("against_no_learning"):
                     n = c["against_no_learning"]
                     cost += (f"; `--no-learning` {n['median_no_learning']:,.0f} → {n['median_last']:,.0f} "

@@ -394,7 +394,11 @@ class _Joiner:
         self.en, self.out_t, self.target = en, out_t, target
         names = {c.name for c in comps}
         op = self.OPS.get(out_t)
-        self.op = op if op in names else None
+        # where an output is empty every piece is (see add_level): those examples say nothing about a join, so
+        # when some are empty, most outputs (and at least two) must not be for a join to be tried
+        filled = sum(1 for t in target if t)
+        enough = filled == len(target) or filled >= max(2, (len(target) + 1) // 2)
+        self.op = op if op in names and enough else None
         self.pieces: list[tuple[int, tuple[Any, ...], Expr]] = []
         self.seen_levels: set[int] = set()
 
