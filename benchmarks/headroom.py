@@ -27,6 +27,10 @@ Reported:
   level): solved per seed, their union and intersection, and how many of the run's answers lie outside the
   union (tasks no order of the built-ins reaches at that budget: what learning added beyond a lucky order).
 
+- **guided seeds** (``--guided-seeds 0 1 2 ...``): the same with the final library, guided: how far the
+  library's order (its votes and usage weights) makes the outcome independent of the tie-break, e.g. on
+  the ``...-practiced`` run of ``learning.py --practice``, whose library is the practice library frozen.
+
 ``--guide NAME=VALUE`` overrides a constant of :mod:`evoskill.guide` (``K``, ``VOTED``, ``CONFIDENT``,
 ``UNVOTED_SKILL``, ``UNVOTED_PRIMITIVE``, ``TRUSTED_EVIDENCE``) for this process: an ablation on a frozen
 library. It says nothing about the library that variant would have grown: only a loop run does.
@@ -220,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guide", nargs="*", default=[], metavar="NAME=VALUE")
     p.add_argument("--edits", action="store_true")
     p.add_argument("--plain-seeds", type=int, nargs="*", default=[], metavar="SEED")
+    p.add_argument("--guided-seeds", type=int, nargs="*", default=[], metavar="SEED")
     a = p.parse_args(argv)
     run = Path(a.run)
     report, rows, tasks, task_set = _load_run(run, a.set)
@@ -276,6 +281,13 @@ def main(argv: list[str] | None = None) -> int:
                         "tasks": {str(k): v for k, v in per_seed.items()},
                         "run_solved": len(solved), "run_outside_union": sorted(solved - union),
                         "union_not_in_run": sorted(union - solved)}
+    if a.guided_seeds:
+        per_seed = {s: sorted(n for n in tasks if search(tasks[n], comps, learner, budget, s) is not None)
+                    for s in a.guided_seeds}
+        out["guided_seeds"] = {"solved": {str(k): len(v) for k, v in per_seed.items()},
+                               "mean": round(statistics.mean(len(v) for v in per_seed.values()), 1)}
+    if a.plain_seeds:
+        out["seeds"]["mean"] = round(statistics.mean(out["seeds"]["solved"].values()), 1)
     print(json.dumps(out, indent=1))
     return 0
 

@@ -34,7 +34,7 @@ def test_headroom_reads_a_real_learning_run(tmp_path: Path) -> None:
     assert 0 < solved < 12  # something to probe and something left
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "headroom.py"), str(run), "--set",
                         "lists-rule[:12]", "--budgets", "3000", "30000", "--edits", "--guide", "K=3",
-                        "--plain-seeds", "0", "1"], capture_output=True, text=True, timeout=600)
+                        "--plain-seeds", "0", "1", "--guided-seeds", "1"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)
     assert out["seed"] == 1  # the run's round-1 seed
@@ -43,6 +43,8 @@ def test_headroom_reads_a_real_learning_run(tmp_path: Path) -> None:
     # the headroom's plain search and the seed sweep are the same search: what one solves, the other does
     plain = set(out["headroom"]["3000"]["plain_tasks"])
     assert plain <= set(out["seeds"]["tasks"]["1"])
+    # the probe is the guided search of the round-1 tasks with the same seed: never more than all tasks give
+    assert out["probe"]["tasks"] <= out["guided_seeds"]["solved"]["1"] <= 12
     for bad, words in ((["--guide", "Q=1"], "not one of K"), (["--guide", "K=many"], "takes a int"),
                        (["--set", "lists-new"], "give it with --set")):
         r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "headroom.py"), str(run), *bad],
