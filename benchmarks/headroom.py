@@ -44,27 +44,17 @@ import statistics
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from evoskill import guide as guide_module
-from evoskill.guide import apply as apply_plan
-from evoskill.lang.components import (
-    LEARNED_KINDS,
-    Component,
-    from_spec,
-    primitive_functions,
-    prior_weight,
-    to_spec,
-    trusted_functions,
-)
+from evoskill.lang.components import Component, from_spec, primitive_functions, to_spec, trusted_functions
 from evoskill.lang.program import Call, Const, Expr, Lambda, Var, compile_program, to_sexpr
 from evoskill.lang.values import same
 from evoskill.learner import Learner
 from evoskill.session import open_library
 from evoskill.synth.constants import int_constants
-from evoskill.synth.search import POINTWISE_LATE, POINTWISE_OPS, synthesize
+from evoskill.synth.search import guided_components, plain_components, synthesize
 from evoskill.tasks import Example, Task, load_tasks
 
 GUIDE_CONSTANTS = ("K", "VOTED", "CONFIDENT", "UNVOTED_SKILL", "UNVOTED_PRIMITIVE", "TRUSTED_EVIDENCE")
@@ -73,20 +63,11 @@ GUIDE_CONSTANTS = ("K", "VOTED", "CONFIDENT", "UNVOTED_SKILL", "UNVOTED_PRIMITIV
 def search(task: Task, comps: list[Component], learner: Learner | None, budget: int, seed: int = 0) -> int | None:
     """Programs tried to solve ``task`` (None: not solved), guided when a learner is given."""
     task = task.for_solver()
-    usable = [c for c in comps if task.name not in c.tasks]
-    late = False
-    if learner is not None:
-        plan = learner.guide().plan_task(task)
-        usable = apply_plan(usable, plan)
-        late = bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5 and task.output_type == "list[int]"
+    plan = learner.guide().plan_task(task) if learner is not None else None
+    usable, pointwise_from = guided_components(task, [c for c in comps if task.name not in c.tasks], plan, budget)
     res = synthesize(task, from_spec(to_spec(usable)), budget_seconds=3600, max_programs=budget,
-                     pointwise_from=POINTWISE_LATE if late else 1, seed=seed)
+                     pointwise_from=pointwise_from, seed=seed)
     return res.programs_tried if res.solved else None
-
-
-def plain(comps: list[Component]) -> list[Component]:
-    """The built-in components as a fresh library has them (no learned skill, no usage prior)."""
-    return [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
 
 
 def ratios(first: dict[str, int], later: dict[str, int]) -> dict[str, Any]:
@@ -183,7 +164,7 @@ def edit_search(task: Task, learner: Learner, comps: list[Component], fns: dict[
     return tried, None
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise SystemExit(f"headroom: {message}")
 
 
@@ -244,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     unsolved = sorted(set(tasks) - solved)
     learner = Learner(open_library(str(run / "library")), None)  # type: ignore[arg-type]  # nothing runs in a sandbox here
     comps = learner.components()
-    bare = plain(comps)
+    bare = plain_components(comps)
     out: dict[str, Any] = {"run": str(run), "set": task_set, "seed": seed, "guide": a.guide}
 
     t0 = time.monotonic()
@@ -279,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         out["seeds"] = {"solved": {str(k): len(v) for k, v in per_seed.items()}, "union": len(union),
                         "intersection": len(set.intersection(*map(set, per_seed.values()))),
                         "tasks": {str(k): v for k, v in per_seed.items()},
+                        "mean": round(statistics.mean(len(v) for v in per_seed.values()), 1),
                         "run_solved": len(solved), "run_outside_union": sorted(solved - union),
                         "union_not_in_run": sorted(union - solved)}
     if a.guided_seeds:
@@ -286,8 +268,6 @@ def main(argv: list[str] | None = None) -> int:
                     for s in a.guided_seeds}
         out["guided_seeds"] = {"solved": {str(k): len(v) for k, v in per_seed.items()},
                                "mean": round(statistics.mean(len(v) for v in per_seed.values()), 1)}
-    if a.plain_seeds:
-        out["seeds"]["mean"] = round(statistics.mean(out["seeds"]["solved"].values()), 1)
     print(json.dumps(out, indent=1))
     return 0
 

@@ -64,7 +64,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..guide import Guide
+from ..guide import Guide, Plan
 from ..guide import apply as apply_plan
 from ..lang import types
 from ..lang.components import LEARNED_KINDS, Component, core_components, from_spec, prior_weight, to_spec
@@ -415,8 +415,7 @@ class _Joiner:
                 # a piece must be non-empty in every example whose output is: a piece that vanishes from a
                 # non-empty output is almost always a coincidence that does not generalize (where the output
                 # is empty, e.g. for an empty input, every piece is)
-                if all(p or not t for p, t in zip(vec, self.target, strict=True)) and \
-                        all(contains_piece(p, t) for p, t in zip(vec, self.target, strict=True)):
+                if all((p or not t) and contains_piece(p, t) for p, t in zip(vec, self.target, strict=True)):
                     new.append((cost, vec, e))
         if not new:
             return None
@@ -653,6 +652,28 @@ def _digest(task: Task) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
 
 
+def plain_components(comps: Sequence[Component]) -> list[Component]:
+    """The built-in components as a fresh library has them: no learned skill, no usage prior."""
+    return [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
+
+
+def guided_components(task: Task, comps: Sequence[Component], plan: Plan | None,
+                      max_programs: int | None) -> tuple[list[Component], int]:
+    """``comps`` ordered and priced by the guide's ``plan`` (unchanged without one), and the cost level at which
+    the pointwise function searches start (``pointwise_from`` of :func:`synthesize`).
+
+    The shape of program the neighbours needed: unless most of the vote goes to programs built on a map,
+    filter or zip, the function searches that build one wait until the direct programs of cost <= 5 are
+    tried. Only under a program budget: a wrong guess then costs programs, not the answer (they still run
+    when the budget stops the enumeration); under a time budget the clock would leave them none.
+    """
+    if plan is None:
+        return list(comps), 1
+    late = (bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5 and max_programs is not None
+            and task.output_type == "list[int]")
+    return apply_plan(comps, plan), POINTWISE_LATE if late else 1
+
+
 class SearchProposer:
     """The default proposer: bottom-up search over library components inside a sandboxed worker.
 
@@ -701,21 +722,13 @@ class SearchProposer:
         guide = self.guide() if self.guide is not None else None
         plan = guide.plan_task(task) if guide is not None else None
         plain, seed, counted = self._portfolio.choose(task, seed, guided=plan is not None and bool(plan.scores))
-        if plain:  # the built-in components as a fresh library has them (no usage prior)
-            comps = [replace(c, weight=prior_weight(0, 0), uses=0) for c in comps if c.kind not in LEARNED_KINDS]
-            plan = None
-        if plan is not None:
-            comps = apply_plan(comps, plan)
-        # the shape of program the neighbours needed: unless most of the vote goes to programs built on a map,
-        # filter or zip, the function searches that build one wait until the direct programs of cost <= 5 are
-        # tried. Only under a program budget: a wrong guess then costs programs, not the answer (they still
-        # run when the budget stops the enumeration); under a time budget the clock would leave them none.
-        late = (plan is not None and bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5
-                and self.max_programs is not None and task.output_type == "list[int]")
+        if plain:
+            comps, plan = plain_components(comps), None
+        comps, pointwise_from = guided_components(task, comps, plan, self.max_programs)
+        late = pointwise_from > 1
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
                    "max_programs": self.max_programs, "seed": seed,
-                   "max_memory_mb": max(256, self.memory_mb // 3),
-                   "pointwise_from": POINTWISE_LATE if late else 1}
+                   "max_memory_mb": max(256, self.memory_mb // 3), "pointwise_from": pointwise_from}
         t0 = time.perf_counter()
         limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
                         memory_mb=self.memory_mb)
@@ -752,7 +765,8 @@ class SearchProposer:
         return attempt
 
 
-__all__ = ["make", "SearchProposer", "SearchResult", "entry_name", "search_job", "synthesize", "Example"]
+__all__ = ["make", "SearchProposer", "SearchResult", "entry_name", "guided_components", "plain_components",
+           "search_job", "synthesize", "Example"]
 
 
 def make(context: ProposerContext) -> SearchProposer:
