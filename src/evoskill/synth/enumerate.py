@@ -18,6 +18,7 @@ lookups. Expressions are only built for programs that survive deduplication.
 
 from __future__ import annotations
 
+import math
 import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -61,8 +62,10 @@ class Enumerator:
     def __init__(self, n: int, components: Sequence[Component], leaves: Sequence[tuple[str, int, tuple[Any, ...], Expr]],
                  *, target: tuple[Any, ...] | None = None, target_type: str = "", deadline: float = float("inf"),
                  max_programs: int | None = None, max_text: int = 200, max_list: int = 50, max_int: int = 10 ** 7,
-                 max_values: int = 2_000_000, max_memory_mb: int = 1000) -> None:
+                 max_values: int = 2_000_000, max_memory_mb: int = 1000, by_size: bool = True) -> None:
         self.n = n
+        #: order the calls of a level smallest first within equal rank and weight (see :meth:`step`)
+        self.by_size = by_size
         self.components = list(components)
         self.vecs: dict[str, dict[int, list[tuple[Any, ...]]]] = {}
         self.exprs: dict[str, dict[int, list[Expr]]] = {}
@@ -140,15 +143,34 @@ class Enumerator:
             self.step(self.level)
 
     def step(self, level: int) -> None:
-        for comp in self.components:
+        """One cost level: every component over every split of the rest of the cost among its arguments.
+
+        The calls of a level (a component and a cost split: a *job*) run by the component's ``rank`` (the
+        guide's score), then its ``weight`` (the usage prior), then smallest job first, then the components'
+        given order; without ``by_size``, in the components' given order. Under a prior that knows no more than that, each program of a job of
+        ``n`` argument combinations is one of ``n`` equally likely ones, so a budget that ends inside a level
+        is best spent on small jobs first (a ``list-scan`` over a handful of lambdas before a ``list-cons`` of
+        every number onto every list). Measured on list tasks; on text tasks the small jobs are the
+        structural primitives over one inferred pattern, which are not the likelier programs, so
+        :func:`evoskill.synth.search.synthesize` turns it off there (docs/LEARNING.md, fifth pass).
+        """
+        jobs = []
+        for k, comp in enumerate(self.components):
             rest = level - comp.cost
             if rest < comp.arity or comp.arity == 0:
                 continue
             sym = comp.name in COMMUTATIVE and comp.arity == 2 and comp.kind == "primitive"
-            for parts in list(self._parts(rest, comp.arg_types)):
+            for parts in self._parts(rest, comp.arg_types):
                 if sym and parts[0] > parts[1]:
                     continue  # the mirrored split gives the same values
-                self._apply(comp, parts, level, sym and parts[0] == parts[1])
+                half = sym and parts[0] == parts[1]
+                sizes = [len(self.vecs[t][c]) for t, c in zip(comp.arg_types, parts, strict=True)]
+                size = sizes[0] * (sizes[0] + 1) // 2 if half else math.prod(sizes)
+                jobs.append((-comp.rank, -comp.weight, size, k, comp, parts, half))
+        if self.by_size:
+            jobs.sort(key=lambda j: j[:4])
+        for *_, comp, parts, half in jobs:
+            self._apply(comp, parts, level, half)
 
     def _check(self, count: int) -> None:
         self.tried += count

@@ -258,7 +258,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
     en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=max_programs,
                     max_text=max(100, 2 * max(sizes_text, default=0)),
-                    max_list=max(30, 2 * max(sizes_list, default=0)), max_memory_mb=max_memory_mb)
+                    max_list=max(30, 2 * max(sizes_list, default=0)), max_memory_mb=max_memory_mb,
+                    by_size=not any("str" in t for t in (*task.input_types, out_t)))  # see Enumerator.step
     en.target, en.target_type = target, out_t
     main.append(en)
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
