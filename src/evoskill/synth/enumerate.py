@@ -7,6 +7,9 @@ for that type (observational equivalence), or when a value exceeds the size caps
 tuples so that vectors hash. A lambda argument is a vector of the same function repeated, so higher-order
 components need no special case.
 
+Within a level, the calls (a component and a split of the cost among its arguments) run by the guide's
+rank, the usage weight and, unless turned off, smallest first (:meth:`Enumerator.step`).
+
 Commutative primitives are evaluated once per unordered pair. Once ``max_values`` values are stored or
 the process's peak memory passes ``max_memory_mb``, new values are only compared with the target.
 ``max_programs`` is exact: inner loops are sliced to the remaining count.

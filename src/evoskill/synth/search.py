@@ -38,7 +38,8 @@ after a failed guided search, the next attempt at the same task searches as with
 components, no usage prior, no guide), the one after is guided again.
 
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
-shuffles the order of equally weighted components within a cost level); only the budget cut-off reads
+shuffles the order of equally weighted components within a cost level; on tasks without text the calls of
+a level run smallest first before that order counts: :meth:`Enumerator.step`); only the budget cut-off reads
 the clock. ``max_programs`` bounds the number of candidate programs the enumeration evaluates, exactly;
 the pointwise function searches may evaluate at most half as many again (a count too).
 
