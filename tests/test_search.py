@@ -12,8 +12,9 @@ from evoskill.lang.components import (
     prior_weight,
     to_spec,
 )
-from evoskill.lang.program import compile_program, parse
-from evoskill.synth.search import entry_name, search_job, synthesize
+from evoskill.lang.program import Const, Var, compile_program, parse
+from evoskill.synth.enumerate import Enumerator
+from evoskill.synth.search import entry_name, plain_components, search_job, synthesize
 from evoskill.tasks import Example, Task, load_tasks
 
 
@@ -160,3 +161,42 @@ def test_components_from_core_skill_folders() -> None:
     cs = components_from_skills(skills, include_core=False)
     assert len(cs) == len(skills) == len(core_components())
     assert [c.name for c in from_spec(to_spec(cs))] == [c.name for c in cs]
+
+
+def test_small_calls_of_a_level_run_first_on_list_tasks(comps: list[Component]) -> None:
+    """A budget that ends inside a cost level goes to its small calls first: the running sum (a ``list-scan``
+    over a handful of lambdas, cost 5) comes before ``list-cons`` of every number onto every list of cost 3,
+    which the components' names used to put first (the built-ins then needed about 145k programs)."""
+    task = _task("lists-rule", "c071_1")
+    r = synthesize(task, plain_components(comps), budget_seconds=60, max_programs=10_000)
+    # (programs_tried also counts the map/filter function searches' own share, up to half the budget again)
+    assert r.solved and r.source is not None and _passes(task, r.source, comps, held_out=True)
+
+
+def test_without_size_order_a_level_runs_in_the_given_order(comps: list[Component]) -> None:
+    """``by_size=False`` keeps the components' order within each level; the size order changes it."""
+    calls: list[tuple[int, str]] = []
+
+    class Recording(Enumerator):
+        def _apply(self, comp: Component, parts: tuple[int, ...], level: int, half: bool = False) -> None:
+            calls.append((level, comp.name))
+            super()._apply(comp, parts, level, half)
+
+    given = [c for c in comps if c.name in ("list-cons", "list-reverse", "list-len", "int-add")]
+    leaves = [("int", 1, (3, 4), Var("x0")), ("list[int]", 1, ((1, 2), (5,)), Var("x1")),
+              ("int", 1, (1, 1), Const(1)), ("int", 1, (2, 2), Const(2))]
+
+    def firsts(by_size: bool) -> dict[int, list[str]]:
+        calls.clear()
+        Recording(2, given, leaves, by_size=by_size).run(4)
+        out: dict[int, list[str]] = {}
+        for level, name in calls:
+            if name not in out.setdefault(level, []):
+                out[level].append(name)
+        return out
+
+    rank = {c.name: k for k, c in enumerate(given)}
+    plain = firsts(False)
+    assert all(names == sorted(names, key=rank.__getitem__) for names in plain.values())
+    sized = firsts(True)
+    assert sized != plain and {k: sorted(v) for k, v in sized.items()} == {k: sorted(v) for k, v in plain.items()}
