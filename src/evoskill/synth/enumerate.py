@@ -8,7 +8,8 @@ tuples so that vectors hash. A lambda argument is a vector of the same function 
 components need no special case.
 
 Within a level, the calls (a component and a split of the cost among its arguments) run by the guide's
-rank, the usage weight and, unless turned off, smallest first (:meth:`Enumerator.step`).
+rank, the usage weight, then smallest first; with ``by_size=False``, in the components' given order
+(:meth:`Enumerator.step`).
 
 Commutative primitives are evaluated once per unordered pair. Once ``max_values`` values are stored or
 the process's peak memory passes ``max_memory_mb``, new values are only compared with the target.
@@ -150,12 +151,14 @@ class Enumerator:
 
         The calls of a level (a component and a cost split: a *job*) run by the component's ``rank`` (the
         guide's score), then its ``weight`` (the usage prior), then smallest job first, then the components'
-        given order; without ``by_size``, in the components' given order. Under a prior that knows no more than that, each program of a job of
-        ``n`` argument combinations is one of ``n`` equally likely ones, so a budget that ends inside a level
-        is best spent on small jobs first (a ``list-scan`` over a handful of lambdas before a ``list-cons`` of
-        every number onto every list). Measured on list tasks; on text tasks the small jobs are the
-        structural primitives over one inferred pattern, which are not the likelier programs, so
-        :func:`evoskill.synth.search.synthesize` turns it off there (docs/LEARNING.md, fifth pass).
+        given order; without ``by_size``, in the components' given order. Under a prior that knows no more
+        than that, each program of a job of ``n`` argument combinations is one of ``n`` equally likely ones,
+        so a budget that ends inside a level is best spent on small jobs first (a ``list-scan`` over a
+        handful of lambdas before a ``list-cons`` of every number onto every list). Measured on list tasks;
+        on text the small jobs are the structural primitives over one inferred pattern, which are not the
+        likelier programs, so :func:`evoskill.synth.search.synthesize` turns it off for the main search of
+        a task with text (its searches over numbers, lambda bodies and map/filter functions, keep it;
+        docs/LEARNING.md, fifth pass).
         """
         jobs = []
         for k, comp in enumerate(self.components):

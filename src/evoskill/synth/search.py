@@ -38,8 +38,9 @@ after a failed guided search, the next attempt at the same task searches as with
 components, no usage prior, no guide), the one after is guided again.
 
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
-shuffles the order of equally weighted components within a cost level; on tasks without text the calls of
-a level run smallest first before that order counts: :meth:`Enumerator.step`); only the budget cut-off reads
+shuffles the order of equally weighted components within a cost level; the calls of a level run smallest
+first before that order counts, except in the main search of a task with text: :meth:`Enumerator.step`);
+only the budget cut-off reads
 the clock. ``max_programs`` bounds the number of candidate programs the enumeration evaluates, exactly;
 the pointwise function searches may evaluate at most half as many again (a count too).
 
@@ -260,7 +261,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=max_programs,
                     max_text=max(100, 2 * max(sizes_text, default=0)),
                     max_list=max(30, 2 * max(sizes_list, default=0)), max_memory_mb=max_memory_mb,
-                    by_size=not any("str" in t for t in (*task.input_types, out_t)))  # see Enumerator.step
+                    # the size order, except where any type holds text (also dict[str, int]): Enumerator.step
+                    by_size=not any("str" in t for t in (*task.input_types, out_t)))
     en.target, en.target_type = target, out_t
     main.append(en)
     direct = [(c, e) for t, c, v, e in leaves if t == out_t and v == target]
