@@ -47,6 +47,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+from learning import geomean_ratio  # benchmarks/learning.py, beside this script
+
 from evoskill import guide as guide_module
 from evoskill.lang.components import Component, from_spec, primitive_functions, to_spec, trusted_functions
 from evoskill.lang.program import Call, Const, Expr, Lambda, Var, compile_program, to_sexpr
@@ -77,8 +79,7 @@ def ratios(first: dict[str, int], later: dict[str, int]) -> dict[str, Any]:
     a, b = [first[n] for n in both], [later[n] for n in both]
     return {"tasks": len(both), "median_round1": statistics.median(a), "median_probe": statistics.median(b),
             "median_ratio": round(statistics.median(a) / max(1, statistics.median(b)), 2),
-            "geomean_ratio": round(statistics.geometric_mean([max(1, x) for x in a])
-                                   / statistics.geometric_mean([max(1, x) for x in b]), 2),
+            "geomean_ratio": geomean_ratio(a, b),
             "sum_ratio": round(sum(a) / max(1, sum(b)), 2)}
 
 

@@ -42,6 +42,12 @@ from evoskill.cli import main as cli
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def geomean_ratio(before: list[int], after: list[int]) -> float:
+    """The ratio of the geometric means of two program counts (a count of 0 taken as 1), to 2 places."""
+    return round(statistics.geometric_mean([max(1, x) for x in before])
+                 / statistics.geometric_mean([max(1, x) for x in after]), 2)
+
+
 def evolve(tasks: str, run_dir: Path, *, max_programs: int, seconds: float, rounds: int, learning: bool,
            library: Path | None, seed: int, extra: list[str] | None = None) -> tuple[dict[str, Any], float]:
     """One ``evoskill evolve`` run (one worker); returns its report and wall seconds."""
@@ -151,8 +157,7 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
             row["cost"] = {"tasks_in_both": len(both), "median_round1": r1, "median_last": r3,
                            "ratio": round(r1 / r3, 2) if r1 and r3 else None,
                            # the median sits in a gap of the costs on lists-rule: the geometric mean does not
-                           "geomean_ratio": round(statistics.geometric_mean([max(1, first[n]) for n in both])
-                                                  / statistics.geometric_mean([max(1, later[n]) for n in both]), 2)
+                           "geomean_ratio": geomean_ratio([first[n] for n in both], [later[n] for n in both])
                            if both else None,
                            "cheaper": sum(1 for n in both if later[n] < first[n]),
                            "dearer": sum(1 for n in both if later[n] > first[n]),

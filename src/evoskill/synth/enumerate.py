@@ -170,13 +170,17 @@ class Enumerator:
                 if sym and parts[0] > parts[1]:
                     continue  # the mirrored split gives the same values
                 half = sym and parts[0] == parts[1]
-                sizes = [len(self.vecs[t][c]) for t, c in zip(comp.arg_types, parts, strict=True)]
-                size = sizes[0] * (sizes[0] + 1) // 2 if half else math.prod(sizes)
-                jobs.append((-comp.rank, -comp.weight, size, k, comp, parts, half))
+                jobs.append((-comp.rank, -comp.weight, self._size(comp, parts, half), k, comp, parts, half)
+                            if self.by_size else (k, comp, parts, half))
         if self.by_size:
             jobs.sort(key=lambda j: j[:4])
         for *_, comp, parts, half in jobs:
             self._apply(comp, parts, level, half)
+
+    def _size(self, comp: Component, parts: tuple[int, ...], half: bool) -> int:
+        """How many argument combinations one call runs (each unordered pair once when ``half``)."""
+        sizes = [len(self.vecs[t][c]) for t, c in zip(comp.arg_types, parts, strict=True)]
+        return sizes[0] * (sizes[0] + 1) // 2 if half else math.prod(sizes)
 
     def _check(self, count: int) -> None:
         self.tried += count

@@ -40,8 +40,7 @@ components, no usage prior, no guide), the one after is guided again.
 Deterministic: the order of everything depends only on the task, the components and ``seed`` (a seed
 shuffles the order of equally weighted components within a cost level; the calls of a level run smallest
 first before that order counts, except in the main search of a task with text: :meth:`Enumerator.step`);
-only the budget cut-off reads
-the clock. ``max_programs`` bounds the number of candidate programs the enumeration evaluates, exactly;
+only the budget cut-off reads the clock. ``max_programs`` bounds the number of candidate programs the enumeration evaluates, exactly;
 the pointwise function searches may evaluate at most half as many again (a count too).
 
 Speed, measured with ``python benchmarks/search_speed.py --budget 3`` (one core, steady state on tasks the
