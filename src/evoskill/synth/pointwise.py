@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..lang.components import Component
-from ..lang.program import Call, Const, Expr, Lambda, Var, ops, variables
+from ..lang.primitives import FUNCTIONS
+from ..lang.program import Call, Const, Expr, Lambda, Var, compile_program, ops, variables
 from .conditionals import IF_OPS, Conditionals
 from .enumerate import Enumerator, Found, Stop, is_list
 
@@ -71,7 +72,7 @@ class FunctionSolver:
     """Searches small lambdas over point sets; one per task search (it caches by point set)."""
 
     def __init__(self, components: Sequence[Component], outer: Sequence[tuple[str, int, Expr, tuple[Any, ...]]],
-                 deadline: float) -> None:
+                 deadline: float, fragments: Mapping[Expr, int] | None = None, task_inputs: Sequence[Sequence[Any]] = ()) -> None:
         self.scalar = [c for c in components if c.return_type in ("int", "bool") and c.name != "int-if"
                        and all(t in ("int", "bool") for t in c.arg_types)]
         self.readers = [c for c in components if c.return_type in ("int", "bool") and len(c.arg_types) == 2
@@ -79,6 +80,19 @@ class FunctionSolver:
         # outer: (type, cost, expr, one value per example)
         self.outer = list(outer)
         self.deadline = deadline
+        # learned bodies (:mod:`.fragments`), each compiled once as a function of (a, b, x0, ...)
+        self.fragments: list[tuple[Expr, int, Callable[..., Any]]] = []
+        self.inputs: list[tuple[Any, ...]] = []
+        if fragments:
+            fns = {**FUNCTIONS, **{c.name: c.fn for c in components}}
+            arity = len(task_inputs[0]) if task_inputs else 0
+            self.inputs = [tuple(tuple(v) if isinstance(v, list) else v for v in ins) for ins in task_inputs]
+            for body, cost in fragments.items():
+                try:
+                    fn = compile_program(Lambda(("a", "b", *(f"x{i}" for i in range(arity))), body), 0, fns)()
+                except Exception:
+                    continue
+                self.fragments.append((body, cost, fn))
         self.cache: dict[Any, tuple[int, Lambda] | None] = {}
         self.tried = 0
         #: programs all function searches together may evaluate (the pointwise share of a task's budget)
@@ -110,6 +124,7 @@ class FunctionSolver:
             leaves.append((t, cost, tuple(per_example[k] for k in examples_of), expr))
         if any(is_list(t) for t, *_ in self.outer):
             comps += self.readers
+        leaves += self._fragment_leaves(points, examples_of, params)
         target = tuple(outs)
         # bounded by a count of programs, not the clock, so that the search stays deterministic
         en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
@@ -148,6 +163,24 @@ class FunctionSolver:
         return found
 
 
+    def _fragment_leaves(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int],
+                         params: tuple[str, ...]) -> list[Leaf]:
+        """The learned bodies that read only ``params`` (and the task's inputs), evaluated at every point."""
+        out: list[Leaf] = []
+        for body, cost, fn in self.fragments:
+            if not variables(body) <= {*params, *(f"x{i}" for i in range(len(self.inputs[0]) if self.inputs else 0))}:
+                continue  # reads a parameter this function does not have
+            try:
+                vec = tuple(fn(*(p + (0,) * (2 - len(p))), *self.inputs[k]) for p, k in zip(points, examples_of, strict=True))
+            except Exception:
+                continue
+            if all(type(v) is bool for v in vec):
+                out.append(("bool", cost, vec, body))
+            elif all(type(v) is int for v in vec):
+                out.append(("int", cost, vec, body))
+        return out
+
+
 def _branch(cond: Conditionals, en: Enumerator, ret: str, level: int, best: tuple[int, Expr] | None, *,
             upto: bool = False) -> tuple[int, Expr] | None:
     """Add one level's terms and tests (``upto``: every level so far) and keep the cheaper decision list."""
@@ -180,12 +213,12 @@ class Pointwise:
     def __init__(self, en: Enumerator, target: tuple[Any, ...], comps: Sequence[Component],
                  outer: Sequence[tuple[str, int, Expr, tuple[Any, ...]]], deadline: float,
                  max_tried: int | None = None, task_inputs: Sequence[Sequence[Any]] = (),
-                 input_types: Sequence[str] = ()) -> None:
+                 input_types: Sequence[str] = (), fragments: Mapping[Expr, int] | None = None) -> None:
         names = {c.name: c for c in comps}
         self.primitive = {c.name for c in comps if c.kind == "primitive"}
         self.en, self.target = en, target
         self.ops = {op: names[op].cost for op in (*WRAPPERS, "list-interleave") if op in names}
-        self.solver = FunctionSolver(comps, outer, deadline)
+        self.solver = FunctionSolver(comps, outer, deadline, fragments, task_inputs)
         self.sources: list[tuple[int, tuple[Any, ...], Expr]] = []
         self.done_levels: set[int] = set()
         self.best: tuple[int, Expr] | None = None

@@ -61,7 +61,7 @@ import re
 import resource
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -90,6 +90,7 @@ from .conditionals import ARBITRARY, IF_OPS, Conditionals
 from .constants import contains_piece, int_constants, int_domain, list_constants, string_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .formats import pattern_type, patterns
+from .fragments import body_fragments, lambda_fragments
 from .pointwise import SOURCE_MAX_COST, Pointwise, outer_values
 from .records import (
     GENERIC,
@@ -253,7 +254,9 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     comps = _patterned(_relevant(comps, task))
     typed, field_names = instances(task, all_comps)
     comps += typed
-    leaves = _leaves(task, comps, deadline) + field_names
+    fragments = lambda_fragments(all_comps, task.input_types)
+    functions = {**FUNCTIONS, **{c.name: c.fn for c in all_comps}}
+    leaves = _leaves(task, comps, deadline, fragments, functions) + field_names
     leaves += row_lambdas(task, comps, int_constants(examples), deadline)
     sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
     sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
@@ -270,7 +273,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
             if out_t in IF_OPS and n > 1 else None)
     pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
                            deadline, max_tried=_pointwise_share(budget_seconds, max_programs),
-                           task_inputs=[e.inputs for e in examples], input_types=task.input_types)
+                           task_inputs=[e.inputs for e in examples], input_types=task.input_types,
+                           fragments=body_fragments(fragments))
                  if out_t == "list[int]" else None)  # element pairs are numbers: lists of numbers only
     fallback: tuple[int, Expr] | None = None
     slack = 0
@@ -445,7 +449,8 @@ class _Joiner:
         return split(self.target, 3)
 
 
-def _leaves(task: Task, comps: Sequence[Component], deadline: float) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
+def _leaves(task: Task, comps: Sequence[Component], deadline: float, fragments: Mapping[str, Mapping[Lambda, int]],
+            functions: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
     examples = task.examples
     n = len(examples)
     leaves: list[tuple[str, int, tuple[Any, ...], Expr]] = []
@@ -470,11 +475,33 @@ def _leaves(task: Task, comps: Sequence[Component], deadline: float) -> list[tup
     if ftypes:
         domain = int_domain(examples)
         for ft in ftypes:
+            learned = fragments.get(ft, {})
             for t, c, vec, e in _lambda_leaves(ft, comps, domain, deadline):
-                leaves.append((t, c, vec * n, e))
+                if not (isinstance(e, Lambda) and learned.get(e, c) < c):  # a learned lambda is its own leaf
+                    leaves.append((t, c, vec * n, e))
         for ft in ftypes:
             leaves.extend(_closures(ft, task, comps, domain, deadline))
+        leaves.extend(_fragment_leaves(task, fragments, ftypes, functions))
     return leaves
+
+
+def _fragment_leaves(task: Task, fragments: Mapping[str, Mapping[Lambda, int]], ftypes: Sequence[str],
+                     functions: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
+    """The library's lambdas (:mod:`.fragments`) as leaves of cost ``FRAGMENT_COST``: one Python function
+    per example (a lambda may read the task's inputs)."""
+    out: list[tuple[str, int, tuple[Any, ...], Expr]] = []
+    for ft in ftypes:
+        for lam, cost in fragments.get(ft, {}).items():
+            try:
+                make = compile_program(lam, task.arity, functions)
+                fns = tuple(make(*(_freeze(v, t) for v, t in zip(e.inputs, task.input_types, strict=True)))
+                            for e in task.examples)
+            except Exception:
+                continue
+            if "int-mul" in set(ops(lam.body)):
+                fns = tuple(_guard(f) for f in fns)
+            out.append((ft, cost, fns, lam))
+    return out
 
 
 def _bind(f: Callable[[int, int], Any], c: int) -> Callable[[int], Any]:

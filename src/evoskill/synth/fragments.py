@@ -1,0 +1,135 @@
+"""Learned fragments: the functions inside the library's programs, offered to the search as cheap leaves.
+
+A learned skill is a whole program (a list to a list, say); what another task often needs from it is the
+function inside it: ``(lambda (a) (int-div a 10))`` from "every item divided by ten", ``(lambda (a)
+(list-count-of x0 a))`` from "how often each item occurs". DreamCoder's library holds such fragments as
+productions of its grammar, so a body the library has found once costs one production after that. Here:
+
+* :func:`lambda_fragments`: every lambda of a learned program, its parameters renamed ``a``, ``b`` in order,
+  keyed by the function type of the argument it stands in (``(int -> bool)`` for a ``list-filter``). The
+  search adds each as a lambda leaf beside the enumerated ones (which would build it at cost 3-5): one node
+  when the guide voted for its skill on the task at hand (a near neighbour's answer), two otherwise.
+* :func:`body_fragments`: those bodies and their parts that read a parameter (``(list-count-of x0 a)`` of
+  ``(int-eq 1 (list-count-of x0 a))``), a node dearer, as number leaves of the function searches that
+  solve a map's or a filter's function from element pairs (:mod:`evoskill.synth.pointwise`).
+
+Measured on the frozen library of a lists-rule run at 10,000 programs (docs/LEARNING.md, sixth pass): every
+fragment at one node solved as many tasks as none (77; nine won, nine lost: the extra leaves slow the
+searches they do not help); two nodes 81; one for voted skills and two for the others, bodies a node
+dearer, 83.
+
+A fragment may read the skill's inputs (``x0``); it reads the task's input of the same position and type,
+and is skipped where the task has none. The fragments of a skill come only from the components the search
+was given: a task never meets a fragment of a skill learned from itself (``Component.tasks`` keeps it out
+upstream), and with no learned skill there are none, so the search is exactly what it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from ..lang.components import LEARNED_KINDS, Component
+from ..lang.program import Call, Expr, Lambda, Var, substitute
+
+#: the cost of a learned lambda as a leaf when the guide voted for its skill on the task at hand (a
+#: neighbour's answer calls it), and otherwise: a body the search would build at cost 3-5
+VOTED_COST = 1
+UNVOTED_COST = 2
+#: a body or a part of one, as a leaf of a function search, costs this much more than its lambda
+PART_EXTRA = 1
+#: bodies bigger than this are not split into parts (their parts are many and rarely reused)
+MAX_BODY_NODES = 9
+PARAMS = ("a", "b")
+
+
+def _walk(e: Expr, arg_type: Mapping[str, tuple[str, ...]], ftype: str | None = None) -> Iterator[tuple[str, Lambda]]:
+    """Every lambda in ``e`` with the function type of the argument slot it fills."""
+    if isinstance(e, Lambda):
+        if ftype is not None and len(e.params) <= len(PARAMS):
+            yield ftype, e
+        yield from _walk(e.body, arg_type)
+    elif isinstance(e, Call):
+        types = arg_type.get(e.op, ())
+        for i, a in enumerate(e.args):
+            yield from _walk(a, arg_type, types[i] if i < len(types) else None)
+
+
+def _normal(lam: Lambda) -> Lambda:
+    """The lambda with its parameters named ``a``, ``b`` (nested lambdas keep their own names)."""
+    names = PARAMS[:len(lam.params)]
+    return Lambda(names, substitute(lam.body, {p: Var(n) for p, n in zip(lam.params, names, strict=True)}))
+
+
+def _inputs_read(e: Expr) -> set[str]:
+    if isinstance(e, Var):
+        return {e.name} if e.name.startswith("x") else set()
+    if isinstance(e, Call):
+        return set().union(*(_inputs_read(a) for a in e.args))
+    if isinstance(e, Lambda):
+        return _inputs_read(e.body)
+    return set()
+
+
+def _fits(e: Expr, comp: Component, input_types: Sequence[str]) -> bool:
+    """Every input ``e`` reads exists in the task with the skill's type for it."""
+    for name in _inputs_read(e):
+        i = int(name[1:])
+        if i >= len(input_types) or i >= len(comp.arg_types) or comp.arg_types[i] != input_types[i]:
+            return False
+    return True
+
+
+def _cost(c: Component) -> int:
+    """A fragment's cost: one node from a skill the guide voted for on this task, else two."""
+    return VOTED_COST if c.rank > 0 else UNVOTED_COST
+
+
+def lambda_fragments(comps: Sequence[Component], input_types: Sequence[str]) -> dict[str, dict[Lambda, int]]:
+    """The library's lambdas by function type, each once at its cheapest cost."""
+    arg_type = {c.name: c.arg_types for c in comps}
+    out: dict[str, dict[Lambda, int]] = {}
+    for c in sorted(comps, key=lambda c: -c.rank):
+        if c.kind not in LEARNED_KINDS or c.program is None:
+            continue
+        cost = _cost(c)
+        for ftype, lam in _walk(c.program, arg_type):
+            lam = _normal(lam)
+            have = out.setdefault(ftype, {})
+            if _fits(lam, c, input_types) and (lam not in have or have[lam] > cost):
+                have[lam] = cost
+    return out
+
+
+def _parts(e: Expr, params: set[str]) -> Iterator[Expr]:
+    """``e`` and its sub-expressions that read one of ``params`` (bare parameters excluded)."""
+    if isinstance(e, Call):
+        if _reads(e, params):
+            yield e
+        for a in e.args:
+            yield from _parts(a, params)
+
+
+def _reads(e: Expr, params: set[str]) -> bool:
+    if isinstance(e, Var):
+        return e.name in params
+    if isinstance(e, Call):
+        return any(_reads(a, params) for a in e.args)
+    return False
+
+
+def _nodes(e: Expr) -> int:
+    return 1 + sum(_nodes(a) for a in e.args) if isinstance(e, Call) else 1
+
+
+def body_fragments(fragments: Mapping[str, Mapping[Lambda, int]]) -> dict[Expr, int]:
+    """The bodies of ``fragments`` and their parts that read a parameter, each once at its cheapest cost."""
+    out: dict[Expr, int] = {}
+    for lams in fragments.values():
+        for lam, cost in lams.items():
+            if isinstance(lam.body, Lambda):
+                continue
+            parts = _parts(lam.body, set(lam.params)) if _nodes(lam.body) <= MAX_BODY_NODES else iter([lam.body])
+            for p in parts:
+                if p not in out or out[p] > cost + PART_EXTRA:
+                    out[p] = cost + PART_EXTRA
+    return out
