@@ -94,8 +94,10 @@ def lambda_fragments(comps: Sequence[Component], input_types: Sequence[str]) -> 
         cost = _cost(c)
         for ftype, lam in _walk(c.program, arg_type):
             lam = _normal(lam)
+            if not _fits(lam, c, input_types):
+                continue
             have = out.setdefault(ftype, {})
-            if _fits(lam, c, input_types) and (lam not in have or have[lam] > cost):
+            if lam not in have or have[lam] > cost:
                 have[lam] = cost
     return out
 
