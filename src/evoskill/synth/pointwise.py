@@ -107,6 +107,15 @@ class FunctionSolver:
         self.cache[key] = None
         if time.perf_counter() > self.deadline:
             raise Stop()
+        learned = self._fragment_leaves(points, examples_of, params) if self.fragments else []
+        if self.tried + len(learned) > self.limit:
+            learned = []  # the share is spent
+        if learned:
+            self.tried += len(learned)  # each learned body evaluated counts as a program
+            known = self._known(learned, tuple(outs), ret, len(points), params)
+            if known is not None:
+                self.cache[key] = known
+                return known
         room = self.limit - self.tried
         if room <= 0:
             return None
@@ -124,7 +133,7 @@ class FunctionSolver:
             leaves.append((t, cost, tuple(per_example[k] for k in examples_of), expr))
         if any(is_list(t) for t, *_ in self.outer):
             comps += self.readers
-        leaves += self._fragment_leaves(points, examples_of, params)
+        leaves += learned
         target = tuple(outs)
         # bounded by a count of programs, not the clock, so that the search stays deterministic
         en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
@@ -162,6 +171,17 @@ class FunctionSolver:
         self.cache[key] = found
         return found
 
+
+    @staticmethod
+    def _known(learned: Sequence[Leaf], target: tuple[Any, ...], ret: str, n: int,
+               params: tuple[str, ...]) -> tuple[int, Lambda] | None:
+        """The cheapest learned body that maps every point to its out (and is small next to their number)."""
+        hits = [(cost, expr) for t, cost, vec, expr in learned
+                if t == ret and vec == target and variables(expr) & set(params) and 2 * cost <= n]
+        if not hits:
+            return None
+        cost, expr = min(hits, key=lambda h: h[0])
+        return cost, Lambda(params, expr)
 
     def _fragment_leaves(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int],
                          params: tuple[str, ...]) -> list[Leaf]:
