@@ -8,7 +8,8 @@ productions of its grammar, so a body the library has found once costs one produ
 * :func:`lambda_fragments`: every lambda of a learned program, its parameters renamed ``a``, ``b`` in order,
   keyed by the function type of the argument it stands in (``(int -> bool)`` for a ``list-filter``). The
   search adds each as a lambda leaf beside the enumerated ones (which would build it at cost 3-5): one node
-  when the guide voted for its skill on the task at hand (a near neighbour's answer), two otherwise.
+  when the guide voted for its skill on the task at hand (a near neighbour's answer) or when two learned
+  programs hold it, two otherwise.
 * :func:`body_fragments`: those bodies and their parts that read a parameter (``(list-count-of x0 a)`` of
   ``(int-eq 1 (list-count-of x0 a))``), a node dearer, as number leaves of the function searches that
   solve a map's or a filter's function from element pairs (:mod:`evoskill.synth.pointwise`).
@@ -26,6 +27,7 @@ upstream), and with no learned skill there are none, so the search is exactly wh
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
 from ..lang.components import LEARNED_KINDS, Component
@@ -35,6 +37,9 @@ from ..lang.program import Call, Expr, Lambda, Var, substitute
 #: neighbour's answer calls it), and otherwise: a body the search would build at cost 3-5
 VOTED_COST = 1
 UNVOTED_COST = 2
+#: a lambda this many learned programs hold costs VOTED_COST whatever the vote (DreamCoder's grammar makes a
+#: fragment cheaper with every program that uses it)
+REUSED = 2
 #: a body or a part of one, as a leaf of a function search, costs this much more than its lambda
 PART_EXTRA = 1
 #: bodies bigger than this are not split into parts (their parts are many and rarely reused)
@@ -80,7 +85,7 @@ def _fits(e: Expr, comp: Component, input_types: Sequence[str]) -> bool:
 
 
 def _cost(c: Component) -> int:
-    """A fragment's cost: one node from a skill the guide voted for on this task, else two."""
+    """A fragment's cost by its skill: one node if the guide voted for it on this task, else two."""
     return VOTED_COST if c.rank > 0 else UNVOTED_COST
 
 
@@ -88,14 +93,18 @@ def lambda_fragments(comps: Sequence[Component], input_types: Sequence[str]) -> 
     """The library's lambdas by function type, each once at its cheapest cost."""
     arg_type = {c.name: c.arg_types for c in comps}
     out: dict[str, dict[Lambda, int]] = {}
+    used: Counter[Lambda] = Counter()  # how many learned programs hold each lambda
+    for c in comps:
+        if c.kind in LEARNED_KINDS and c.program is not None:
+            used.update({_normal(lam) for _, lam in _walk(c.program, arg_type)})
     for c in sorted(comps, key=lambda c: -c.rank):
         if c.kind not in LEARNED_KINDS or c.program is None:
             continue
-        cost = _cost(c)
         for ftype, lam in _walk(c.program, arg_type):
             lam = _normal(lam)
             if not _fits(lam, c, input_types):
                 continue
+            cost = VOTED_COST if used[lam] >= REUSED else _cost(c)
             have = out.setdefault(ftype, {})
             if lam not in have or have[lam] > cost:
                 have[lam] = cost
