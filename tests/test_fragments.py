@@ -71,3 +71,20 @@ def test_a_part_of_a_learned_body_is_a_leaf_of_the_function_search(comps: list[C
     assert not plain.solved
     r = synthesize(task, _learned(comps, RULE), budget_seconds=60, max_programs=2000)
     assert r.solved and r.source == "(list-map (lambda (a) (int-mod (int-mul a 3) 11)) x0)"
+
+
+def test_a_learned_body_that_fits_every_pair_ends_a_function_search_at_once(comps: list[Component]) -> None:
+    from evoskill.synth.pointwise import FunctionSolver
+
+    body = parse("(int-mod (int-mul a 3) 11)")
+    points = [(a,) for xs in XS for a in xs]
+    examples_of = [k for k, xs in enumerate(XS) for _ in xs]
+    outs = [a * 3 % 11 for a, in points]
+    inputs = [(xs,) for xs in XS]
+    with_body = FunctionSolver(comps, [], float("inf"), {body: 2}, inputs)
+    hit = with_body.solve(points, examples_of, outs, "int", ("a",))
+    assert hit is not None and hit[1] == Lambda(("a",), body) and with_body.tried == 1
+    # without it the same search enumerates, and these constants take it past its count
+    bare = FunctionSolver(comps, [], float("inf"))
+    bare.limit = 5000
+    assert bare.solve(points, examples_of, outs, "int", ("a",)) is None and bare.tried == 5000
