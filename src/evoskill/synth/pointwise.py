@@ -19,7 +19,9 @@ one cost level later; only lists that can line up with the output) plus the posi
 input. The small function search (:class:`FunctionSolver`) runs its own bottom-up enumeration over the pairs, with
 the parameters, small constants, constants read off the pairs (a common difference or sum, a common output)
 and *outer* values: scalars of the task's inputs (length, first, last, largest, smallest, sum of a list
-input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` can be found. The function
+input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` can be found, and the bodies
+of learned lambdas and their parts (:mod:`evoskill.synth.fragments`); a learned body that maps every pair
+is taken before any enumeration. The function
 is found at its cheapest cost (bodies may be EUSolver-style conditionals, and must be small next to the
 number of pairs they explain); the composed program is handed back to the search as a candidate like a
 join or a conditional, so direct programs of nearly the same cost still win.
