@@ -88,3 +88,14 @@ def test_a_learned_body_that_fits_every_pair_ends_a_function_search_at_once(comp
     bare = FunctionSolver(comps, [], float("inf"))
     bare.limit = 5000
     assert bare.solve(points, examples_of, outs, "int", ("a",)) is None and bare.tried == 5000
+
+
+def test_no_function_search_on_a_list_that_cannot_beat_the_answer_in_hand(comps: list[Component]) -> None:
+    # voted for: the body costs 2, the map over x0 4; every other source costs 2 or more, and a call and a
+    # function around it 2 more, so none can give a cheaper answer and none is searched
+    learned = [replace(c, rank=0.5) if c.name == "list-odd-rule" else c for c in _learned(comps, RULE)]
+    task = _task("times-three-mod-eleven", lambda x: [a * 3 % 11 for a in x])
+    for budget in (10_000, 100_000):
+        r = synthesize(task, learned, budget_seconds=60, max_programs=budget)
+        assert r.solved and r.source == "(list-map (lambda (a) (int-mod (int-mul a 3) 11)) x0)"
+        assert r.programs_tried < 100  # before: the whole pointwise share (half the budget) went on others

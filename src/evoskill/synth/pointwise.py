@@ -265,6 +265,7 @@ class Pointwise:
         # shorter than the output in some example is no source of anything (not even of a filter). A map,
         # mapi or zip is tried over the first MAX_SOURCES of a round, a filter over all of them (a list the
         # output is a subsequence of is rare).
+        floor = min(self.ops.values()) + 1  # the cheapest call and function around a source
         for r in range(1, min(level, SOURCE_MAX_COST + 1) + 1):
             if r in self.done_levels:
                 continue
@@ -286,6 +287,8 @@ class Pointwise:
             for k, (_learned, _fit, cost, vec, e) in enumerate(candidates):
                 if self.solver.tried >= self.max_tried:
                     return self.best
+                if self.best is not None and cost + floor >= self.best[0]:
+                    continue  # nothing built on this list can be cheaper than the answer in hand
                 shaped = k < MAX_SOURCES
                 self._single(cost, vec, e, shaped)
                 if not shaped:
