@@ -99,3 +99,26 @@ def test_no_function_search_on_a_list_that_cannot_beat_the_answer_in_hand(comps:
         r = synthesize(task, learned, budget_seconds=60, max_programs=budget)
         assert r.solved and r.source == "(list-map (lambda (a) (int-mod (int-mul a 3) 11)) x0)"
         assert r.programs_tried < 100  # before: the whole pointwise share (half the budget) went on others
+
+
+def test_nested_lambdas_and_odd_names_give_only_sound_fragments(comps: list[Component]) -> None:
+    nested = {"name": "list-counts", "signature": "list[int] -> list[int]", "kind": "solution", "weight": 0.5,
+              "program": "(list-map (lambda (x) (list-count (lambda (v1) (int-eq v1 x)) x0)) x0)"}
+    learned = _learned(comps, nested)
+    frags = lambda_fragments(learned, ("list[int]",))
+    # the outer lambda, renamed; the inner one reads the outer's parameter, so it is no fragment on its own
+    assert frags == {"(int -> int)": {parse("(lambda (a) (list-count (lambda (v1) (int-eq v1 a)) x0))"): UNVOTED_COST}}
+    task = _task("counts", lambda x: [x.count(a) for a in x])
+    r = synthesize(task, learned, budget_seconds=60, max_programs=2000)
+    assert r.solved and r.source is not None and "list-count" in r.source
+
+
+def test_a_learned_list_valued_lambda_with_a_product_still_runs(comps: list[Component]) -> None:
+    from evoskill.synth.search import _fragment_leaves
+
+    triple = {"name": "list-triple", "signature": "list[int] -> list[int]", "kind": "solution", "weight": 0.5,
+              "program": "(list-flat-map (lambda (w0) (list-singleton (int-mul w0 3))) x0)"}
+    frags = lambda_fragments(_learned(comps, triple), ("list[int]",))
+    ((ftype, lams),) = frags.items()
+    leaves = _fragment_leaves(_task("t", lambda x: x), ftype, lams, {c.name: c.fn for c in comps})
+    assert leaves and leaves[0][2][0](2) == [6]  # only an int-valued lambda is guarded against huge numbers

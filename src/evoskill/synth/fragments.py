@@ -28,6 +28,7 @@ upstream), and with no learned skill there are none, so the search is exactly wh
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -60,25 +61,47 @@ def _walk(e: Expr, arg_type: Mapping[str, tuple[str, ...]], ftype: str | None = 
             yield from _walk(a, arg_type, types[i] if i < len(types) else None)
 
 
-def _normal(lam: Lambda) -> Lambda:
-    """The lambda with its parameters named ``a``, ``b`` (nested lambdas keep their own names)."""
-    names = PARAMS[:len(lam.params)]
-    return Lambda(names, substitute(lam.body, {p: Var(n) for p, n in zip(lam.params, names, strict=True)}))
+INPUT = re.compile(r"x\d+")
 
 
-def _inputs_read(e: Expr) -> set[str]:
+def _free(e: Expr, bound: frozenset[str] = frozenset()) -> set[str]:
+    """The variables ``e`` reads that no lambda inside it binds."""
     if isinstance(e, Var):
-        return {e.name} if e.name.startswith("x") else set()
+        return set() if e.name in bound else {e.name}
     if isinstance(e, Call):
-        return set().union(*(_inputs_read(a) for a in e.args))
+        return set().union(*(_free(a, bound) for a in e.args))
     if isinstance(e, Lambda):
-        return _inputs_read(e.body)
+        return _free(e.body, bound | set(e.params))
     return set()
+
+
+def _binds(e: Expr) -> set[str]:
+    """The parameter names of every lambda inside ``e``."""
+    if isinstance(e, Lambda):
+        return set(e.params) | _binds(e.body)
+    if isinstance(e, Call):
+        return set().union(*(_binds(a) for a in e.args))
+    return set()
+
+
+def _normal(lam: Lambda) -> Lambda | None:
+    """The lambda with its parameters named ``a``, ``b``; None if it reads a variable that is neither its own
+    parameter nor an input (a parameter of an enclosing lambda), or if renaming could capture one."""
+    if not all(v in lam.params or INPUT.fullmatch(v) for v in _free(lam)):
+        return None
+    names = PARAMS[:len(lam.params)]
+    if lam.params == names:
+        return lam
+    if _binds(lam.body) & set(names):
+        return None  # a nested lambda binds a new name: renaming could capture it
+    return Lambda(names, substitute(lam.body, {p: Var(n) for p, n in zip(lam.params, names, strict=True)}))
 
 
 def _fits(e: Expr, comp: Component, input_types: Sequence[str]) -> bool:
     """Every input ``e`` reads exists in the task with the skill's type for it."""
-    for name in _inputs_read(e):
+    for name in _free(e):
+        if not INPUT.fullmatch(name):
+            continue
         i = int(name[1:])
         if i >= len(input_types) or i >= len(comp.arg_types) or comp.arg_types[i] != input_types[i]:
             return False
@@ -97,13 +120,13 @@ def lambda_fragments(comps: Sequence[Component], input_types: Sequence[str]) -> 
     used: Counter[Lambda] = Counter()  # how many learned programs hold each lambda
     for c in comps:
         if c.kind in LEARNED_KINDS and c.program is not None:
-            used.update({_normal(lam) for _, lam in _walk(c.program, arg_type)})
+            used.update({n for _, lam in _walk(c.program, arg_type) if (n := _normal(lam)) is not None})
     for c in sorted(comps, key=lambda c: -c.rank):
         if c.kind not in LEARNED_KINDS or c.program is None:
             continue
-        for ftype, lam in _walk(c.program, arg_type):
-            lam = _normal(lam)
-            if not _fits(lam, c, input_types):
+        for ftype, raw in _walk(c.program, arg_type):
+            lam = _normal(raw)
+            if lam is None or not _fits(lam, c, input_types):
                 continue
             cost = VOTED_COST if used[lam] >= REUSED else _cost(c)
             have = out.setdefault(ftype, {})

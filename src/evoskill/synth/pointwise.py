@@ -112,15 +112,15 @@ class FunctionSolver:
         learned = self._fragment_leaves(points, examples_of, params) if self.fragments else []
         if self.tried + len(learned) > self.limit:
             learned = []  # the share is spent
+        known = None
         if learned:
             self.tried += len(learned)  # each learned body evaluated counts as a program
             known = self._known(learned, tuple(outs), ret, len(points), params)
-            if known is not None:
-                self.cache[key] = known
-                return known
         room = self.limit - self.tried
         if room <= 0:
-            return None
+            if known is not None:
+                self.cache[key] = known
+            return known
         cols = list(zip(*points, strict=True))
         leaves: list[Leaf] = [("int", 1, tuple(col), Var(nm)) for nm, col in zip(params, cols, strict=True)]
         for v in _consts(points, outs, ret):
@@ -135,8 +135,12 @@ class FunctionSolver:
             leaves.append((t, cost, tuple(per_example[k] for k in examples_of), expr))
         if any(is_list(t) for t, *_ in self.outer):
             comps += self.readers
-        leaves += learned
         target = tuple(outs)
+        if known is not None:  # a learned body fits: only a cheaper function of the built-ins can beat it
+            cheapest = self._cheaper(known, leaves, comps, target, ret, params, room)
+            self.cache[key] = cheapest
+            return cheapest
+        leaves += learned
         # bounded by a count of programs, not the clock, so that the search stays deterministic
         en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
                         max_values=30000, max_list=10 ** 6)
@@ -173,6 +177,30 @@ class FunctionSolver:
         self.cache[key] = found
         return found
 
+
+    def _cheaper(self, known: tuple[int, Lambda], leaves: list[Leaf], comps: list[Component],
+                 target: tuple[Any, ...], ret: str, params: tuple[str, ...], room: int) -> tuple[int, Lambda]:
+        """``known``, unless the built-ins make a function of the same values below its cost (the levels
+        below it, without the learned leaves, whose values would hide a cheaper program of the same values)."""
+        for t, cost, vec, expr in leaves:
+            if t == ret and vec == target and isinstance(expr, Var):
+                return cost, Lambda(params, expr)
+        en = Enumerator(len(target), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
+                        max_values=30000, max_list=10 ** 6)
+        en.target, en.target_type = target, ret
+        try:
+            for level in range(1, known[0]):
+                en.level = level
+                en.step(level)
+        except Found as f:
+            if variables(f.expr) & set(params) and f.cost < known[0]:
+                return f.cost, Lambda(params, f.expr)
+        except Stop:
+            if time.perf_counter() > self.deadline:
+                raise
+        finally:
+            self.tried += en.tried
+        return known
 
     @staticmethod
     def _known(learned: Sequence[Leaf], target: tuple[Any, ...], ret: str, n: int,
@@ -287,9 +315,13 @@ class Pointwise:
             for k, (_learned, _fit, cost, vec, e) in enumerate(candidates):
                 if self.solver.tried >= self.max_tried:
                     return self.best
-                if self.best is not None and cost + floor >= self.best[0]:
-                    continue  # nothing built on this list can be cheaper than the answer in hand
                 shaped = k < MAX_SOURCES
+                if self.best is not None and cost + floor >= self.best[0]:
+                    # nothing built on this list can be cheaper than the answer in hand, but an interleave
+                    # of two lists already built does not count the list's cost
+                    if shaped:
+                        self._interleave(cost, vec, e)
+                    continue
                 self._single(cost, vec, e, shaped)
                 if not shaped:
                     continue

@@ -476,33 +476,40 @@ def _leaves(task: Task, comps: Sequence[Component], deadline: float, fragments: 
     ftypes = sorted({t for c in comps for t in c.arg_types if t.startswith("(")})
     if ftypes:
         domain = int_domain(examples)
+        learned_leaves = []
         for ft in ftypes:
             learned = fragments.get(ft, {})
+            enumerated: dict[Expr, int] = {}
             for t, c, vec, e in _lambda_leaves(ft, comps, domain, deadline):
                 if not (isinstance(e, Lambda) and learned.get(e, c) < c):  # a learned lambda is its own leaf
                     leaves.append((t, c, vec * n, e))
+                    enumerated[e] = c
+            # a learned lambda the enumeration already has at no higher cost would only be tried twice
+            cheaper = {lam: c for lam, c in learned.items() if enumerated.get(lam, c + 1) > c}
+            learned_leaves += _fragment_leaves(task, ft, cheaper, functions)
         for ft in ftypes:
             leaves.extend(_closures(ft, task, comps, domain, deadline))
-        leaves.extend(_fragment_leaves(task, fragments, ftypes, functions))
+        leaves.extend(learned_leaves)
     return leaves
 
 
-def _fragment_leaves(task: Task, fragments: Mapping[str, Mapping[Lambda, int]], ftypes: Sequence[str],
+def _fragment_leaves(task: Task, ftype: str, fragments: Mapping[Lambda, int],
                      functions: Mapping[str, Callable[..., Any]]) -> list[tuple[str, int, tuple[Any, ...], Expr]]:
-    """The library's lambdas (:mod:`.fragments`) as leaves of cost ``FRAGMENT_COST``: one Python function
-    per example (a lambda may read the task's inputs)."""
+    """The library's lambdas of one function type (:mod:`.fragments`) as leaves at their cost: one Python
+    function per example (a lambda may read the task's inputs)."""
+    sig = function_type(ftype)
     out: list[tuple[str, int, tuple[Any, ...], Expr]] = []
-    for ft in ftypes:
-        for lam, cost in fragments.get(ft, {}).items():
-            try:
-                make = compile_program(lam, task.arity, functions)
-                fns = tuple(make(*(_freeze(v, t) for v, t in zip(e.inputs, task.input_types, strict=True)))
-                            for e in task.examples)
-            except Exception:
-                continue
-            if "int-mul" in set(ops(lam.body)):
-                fns = tuple(_guard(f) for f in fns)
-            out.append((ft, cost, fns, lam))
+    for lam, cost in fragments.items():
+        try:
+            make = compile_program(lam, task.arity, functions)
+            fns = tuple(make(*(_freeze(v, t) for v, t in zip(e.inputs, task.input_types, strict=True)))
+                        for e in task.examples)
+        except Exception:
+            continue
+        # only products grow integers fast enough to stall a fold or scan (as in _lambda_leaves)
+        if sig is not None and sig[1] == "int" and "int-mul" in set(ops(lam.body)):
+            fns = tuple(_guard(f) for f in fns)
+        out.append((ftype, cost, fns, lam))
     return out
 
 
