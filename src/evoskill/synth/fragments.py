@@ -5,14 +5,16 @@ function inside it: ``(lambda (a) (int-div a 10))`` from "every item divided by 
 (list-count-of x0 a))`` from "how often each item occurs". DreamCoder's library holds such fragments as
 productions of its grammar, so a body the library has found once costs one production after that. Here:
 
-* :func:`lambda_fragments`: every lambda of a learned program, its parameters renamed ``a``, ``b`` in order,
-  keyed by the function type of the argument it stands in (``(int -> bool)`` for a ``list-filter``). The
-  search adds each as a lambda leaf beside the enumerated ones (which would build it at cost 3-5): one node
+* :func:`lambda_fragments`: every lambda (of one or two parameters, in an argument slot of a known function
+  type) of a learned program, its parameters renamed ``a``, ``b`` in order, keyed by that function type
+  (``(int -> bool)`` for a ``list-filter``); a lambda that reads an enclosing lambda's parameter is none. The
+  search adds each as a lambda leaf beside the enumerated ones (which would build it at cost 3-5; the
+  enumerated copy goes when the learned one is cheaper, the learned one when it is not): one node
   when the guide voted for its skill on the task at hand (a near neighbour's answer) or when two learned
   programs hold it, two otherwise.
 * :func:`body_fragments`: those bodies and their parts that read a parameter (``(list-count-of x0 a)`` of
-  ``(int-eq 1 (list-count-of x0 a))``), a node dearer, as number leaves of the function searches that
-  solve a map's or a filter's function from element pairs (:mod:`evoskill.synth.pointwise`).
+  ``(int-eq 1 (list-count-of x0 a))``), a node dearer, as number or truth-value leaves of the function
+  searches that solve a map's, filter's or zip's function from element pairs (:mod:`evoskill.synth.pointwise`).
 
 Measured on the frozen library of a lists-rule run at 10,000 programs (docs/LEARNING.md, sixth pass): every
 fragment at one node solved as many tasks as none (77; nine won, nine lost: the extra leaves slow the
@@ -23,7 +25,7 @@ at 10k went from 90 to 92 solved (round 1 alone 74 to 80).
 A fragment may read the skill's inputs (``x0``); it reads the task's input of the same position and type,
 and is skipped where the task has none. The fragments of a skill come only from the components the search
 was given: a task never meets a fragment of a skill learned from itself (``Component.tasks`` keeps it out
-upstream), and with no learned skill there are none, so the search is exactly what it was.
+upstream), and with no learned skill there are none: fragments change nothing for ``--no-learning``.
 """
 
 from __future__ import annotations

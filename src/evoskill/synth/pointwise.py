@@ -21,7 +21,9 @@ the parameters, small constants, constants read off the pairs (a common differen
 and *outer* values: scalars of the task's inputs (length, first, last, largest, smallest, sum of a list
 input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` can be found, and the bodies
 of learned lambdas and their parts (:mod:`evoskill.synth.fragments`); a learned body that maps every pair
-is taken before any enumeration. The function
+is taken unless the built-ins give a cheaper function of the same values (only the levels below it are
+enumerated). A list stops being tried as a source once nothing built on it can be cheaper than the
+answer in hand (an interleave of two known lists excepted). The function
 is found at its cheapest cost (bodies may be EUSolver-style conditionals, and must be small next to the
 number of pairs they explain); the composed program is handed back to the search as a candidate like a
 join or a conditional, so direct programs of nearly the same cost still win.

@@ -15,7 +15,8 @@ Pipeline for one task (solver examples only; held-out examples never reach this 
    cheap integer of the input (``(list-head x0)``, ``(list-len x0)``...) give one-parameter lambdas that
    read the input, e.g. ``(lambda (a) (int-ne a (list-head x0)))``. *Learned lambdas*
    (:mod:`evoskill.synth.fragments`): every lambda of a learned program the search was given is a leaf of
-   its own, at one node or two, so a function the library has found once is cheap in any higher-order call.
+   its own, at one node or two, so a function the library has found once is cheap in any call that takes a
+   function of its type.
 4. **Bottom-up enumeration** (:mod:`evoskill.synth.enumerate`) by increasing cost (nodes, weighted by each
    component's usage prior, :mod:`evoskill.lang.components`), with observational equivalence: one program
    per distinct output vector per type, values evaluated on whole example vectors at once. The first
