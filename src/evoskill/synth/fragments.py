@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
 from ..lang.components import LEARNED_KINDS, Component
-from ..lang.program import Call, Expr, Lambda, Var, substitute
+from ..lang.program import Call, Expr, Lambda, Var, substitute, variables
 
 #: the cost of a learned lambda as a leaf when the guide voted for its skill on the task at hand (a
 #: neighbour's answer calls it), and otherwise: a body the search would build at cost 3-5
@@ -118,17 +118,13 @@ def _cost(c: Component) -> int:
 def lambda_fragments(comps: Sequence[Component], input_types: Sequence[str]) -> dict[str, dict[Lambda, int]]:
     """The library's lambdas by function type, each once at its cheapest cost."""
     arg_type = {c.name: c.arg_types for c in comps}
+    held = [(c, [(ftype, lam) for ftype, raw in _walk(c.program, arg_type) if (lam := _normal(raw)) is not None])
+            for c in sorted(comps, key=lambda c: -c.rank) if c.kind in LEARNED_KINDS and c.program is not None]
+    used = Counter(lam for _, lams in held for lam in {lam for _, lam in lams})  # learned programs holding it
     out: dict[str, dict[Lambda, int]] = {}
-    used: Counter[Lambda] = Counter()  # how many learned programs hold each lambda
-    for c in comps:
-        if c.kind in LEARNED_KINDS and c.program is not None:
-            used.update({n for _, lam in _walk(c.program, arg_type) if (n := _normal(lam)) is not None})
-    for c in sorted(comps, key=lambda c: -c.rank):
-        if c.kind not in LEARNED_KINDS or c.program is None:
-            continue
-        for ftype, raw in _walk(c.program, arg_type):
-            lam = _normal(raw)
-            if lam is None or not _fits(lam, c, input_types):
+    for c, lams in held:
+        for ftype, lam in lams:
+            if not _fits(lam, c, input_types):
                 continue
             cost = VOTED_COST if used[lam] >= REUSED else _cost(c)
             have = out.setdefault(ftype, {})
@@ -140,18 +136,10 @@ def lambda_fragments(comps: Sequence[Component], input_types: Sequence[str]) -> 
 def _parts(e: Expr, params: set[str]) -> Iterator[Expr]:
     """``e`` and its sub-expressions that read one of ``params`` (bare parameters excluded)."""
     if isinstance(e, Call):
-        if _reads(e, params):
+        if variables(e) & params:
             yield e
         for a in e.args:
             yield from _parts(a, params)
-
-
-def _reads(e: Expr, params: set[str]) -> bool:
-    if isinstance(e, Var):
-        return e.name in params
-    if isinstance(e, Call):
-        return any(_reads(a, params) for a in e.args)
-    return False
 
 
 def _nodes(e: Expr) -> int:

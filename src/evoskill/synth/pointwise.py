@@ -87,9 +87,10 @@ class FunctionSolver:
         # learned bodies (:mod:`.fragments`), each compiled once as a function of (a, b, x0, ...)
         self.fragments: list[tuple[Expr, int, Callable[..., Any]]] = []
         self.inputs: list[tuple[Any, ...]] = []
+        arity = len(task_inputs[0]) if task_inputs else 0
+        self.input_names = {f"x{i}" for i in range(arity)}
         if fragments:
             fns = {**FUNCTIONS, **{c.name: c.fn for c in components}}
-            arity = len(task_inputs[0]) if task_inputs else 0
             self.inputs = [tuple(tuple(v) if isinstance(v, list) else v for v in ins) for ins in task_inputs]
             for body, cost in fragments.items():
                 try:
@@ -143,18 +144,15 @@ class FunctionSolver:
             self.cache[key] = cheapest
             return cheapest
         leaves += learned
-        # bounded by a count of programs, not the clock, so that the search stays deterministic
-        en = Enumerator(len(points), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
-                        max_values=30000, max_list=10 ** 6)
-        en.target, en.target_type = target, ret
+        en = self._enumerator(comps, leaves, target, ret, room)
         # parity is no coincidence over dozens of items: no penalty inside a lambda
         cond = Conditionals(len(points), target, IF_OPS[ret], parity_penalty=0) if ret in IF_OPS else None
         found: tuple[int, Lambda] | None = None
         best: tuple[int, Expr] | None = None
         try:
-            for t, cost, vec, expr in leaves:
-                if t == ret and vec == target and isinstance(expr, Var):
-                    raise Found(expr, cost)
+            bare = _parameter_hit(leaves, target, ret)
+            if bare is not None:
+                raise Found(bare[1], bare[0])
             for level in range(1, FUNCTION_MAX_COST + 1):
                 en.level = level
                 en.step(level)
@@ -180,16 +178,22 @@ class FunctionSolver:
         return found
 
 
+    def _enumerator(self, comps: list[Component], leaves: list[Leaf], target: tuple[Any, ...], ret: str,
+                    room: int) -> Enumerator:
+        # bounded by a count of programs, not the clock, so that the search stays deterministic
+        en = Enumerator(len(target), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
+                        max_values=30000, max_list=10 ** 6)
+        en.target, en.target_type = target, ret
+        return en
+
     def _cheaper(self, known: tuple[int, Lambda], leaves: list[Leaf], comps: list[Component],
                  target: tuple[Any, ...], ret: str, params: tuple[str, ...], room: int) -> tuple[int, Lambda]:
         """``known``, unless the built-ins make a function of the same values below its cost (the levels
         below it, without the learned leaves, whose values would hide a cheaper program of the same values)."""
-        for t, cost, vec, expr in leaves:
-            if t == ret and vec == target and isinstance(expr, Var):
-                return cost, Lambda(params, expr)
-        en = Enumerator(len(target), comps, leaves, deadline=self.deadline, max_programs=min(SOLVE_PROGRAMS, room),
-                        max_values=30000, max_list=10 ** 6)
-        en.target, en.target_type = target, ret
+        bare = _parameter_hit(leaves, target, ret)
+        if bare is not None:
+            return bare[0], Lambda(params, bare[1])
+        en = self._enumerator(comps, leaves, target, ret, room)
         try:
             for level in range(1, known[0]):
                 en.level = level
@@ -219,8 +223,9 @@ class FunctionSolver:
                          params: tuple[str, ...]) -> list[Leaf]:
         """The learned bodies that read only ``params`` (and the task's inputs), evaluated at every point."""
         out: list[Leaf] = []
+        readable = self.input_names | set(params)
         for body, cost, fn in self.fragments:
-            if not variables(body) <= {*params, *(f"x{i}" for i in range(len(self.inputs[0]) if self.inputs else 0))}:
+            if not variables(body) <= readable:
                 continue  # reads a parameter this function does not have
             try:
                 vec = tuple(fn(*(p + (0,) * (2 - len(p))), *self.inputs[k]) for p, k in zip(points, examples_of, strict=True))
@@ -231,6 +236,14 @@ class FunctionSolver:
             elif all(type(v) is int for v in vec):
                 out.append(("int", cost, vec, body))
         return out
+
+
+def _parameter_hit(leaves: Sequence[Leaf], target: tuple[Any, ...], ret: str) -> tuple[int, Expr] | None:
+    """A bare parameter that already maps every point to its out (the cheapest function there is)."""
+    for t, cost, vec, expr in leaves:
+        if t == ret and vec == target and isinstance(expr, Var):
+            return cost, expr
+    return None
 
 
 def _branch(cond: Conditionals, en: Enumerator, ret: str, level: int, best: tuple[int, Expr] | None, *,
