@@ -18,8 +18,11 @@ programs the round-3 library needs than the built-in skills alone. A table goes 
 command; everything else (run folders, ``learning.json``) under ``--out``.
 
 ``--practice ROUNDS`` first runs ``evoskill practice`` from the built-in skills (no given task) and adds a
-``practiced`` run per set of ``--practice-sets``: one round with that library frozen, against the first
-round of ``--no-learning``.
+``practiced`` run per set of ``--practice-sets``: ``--practiced-rounds`` rounds (1 unless given) with that
+library frozen, against the same rounds of ``--no-learning``. With one round a task gets one guided
+attempt; with three it also gets the proposer's plain attempt in round 2, as the learning and
+``--no-learning`` runs do. ``--practiced-library DIR`` measures a library practised before (no new
+practice).
 
 ``--library DIR`` starts the learning runs (and the ``--no-learning`` one) from a copy of DIR instead of
 the built-in skills (e.g. a library after ``evoskill practice``).
@@ -120,11 +123,12 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
     lib = Path(a.library) if a.library else None
     row: dict[str, Any] = {"set": tasks, "budget": budget}
     if a.practiced is not None and tasks in a.practice_sets and "practiced" in a.arms:
-        # the library after practice alone (no given task), frozen: one round against --no-learning's first
+        # the library after practice alone (no given task), frozen: against the same rounds of --no-learning
         run_dir = out / f"{tasks}-{budget}-practiced"
-        report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=1, learning=False,
-                              library=a.practiced, seed=a.seed)
-        row["practiced"] = {"solved": [report["solved"]], "generalized": [report["generalized"]],
+        report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=a.practiced_rounds,
+                              learning=False, library=a.practiced, seed=a.seed)
+        row["practiced"] = {"solved": [m["solved"] for m in report["rounds"]],
+                            "generalized": [m["generalized"] for m in report["rounds"]],
                             "tasks": report["tasks"], "overfit": overfit(report), "wall_seconds": round(wall, 1),
                             "learned_skills": report["rounds"][-1]["learned_skills"]}
         print(json.dumps({"practiced": row["practiced"]}), file=sys.stderr, flush=True)
@@ -229,13 +233,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--practice-tasks", type=int, default=40)
     p.add_argument("--practice-programs", type=int, default=100_000)
     p.add_argument("--practice-sets", nargs="+", default=["lists-rule"])
+    p.add_argument("--practiced-rounds", type=int, default=1,
+                   help="rounds of the 'practiced' run (library frozen); compare with --rounds of --no-learning")
+    p.add_argument("--practiced-library", default=None, metavar="DIR",
+                   help="measure this practised library as the 'practiced' run instead of practising anew")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     t0 = time.monotonic()
-    a.practiced = None
-    if a.practice:
+    a.practiced = Path(a.practiced_library) if a.practiced_library else None
+    if a.practiced is not None and not (a.practiced / "skills").is_dir():
+        raise SystemExit(f"--practiced-library {a.practiced}: no skills/ folder there (give the library of a "
+                         "practice run, e.g. OUT/practice/library)")
+    if a.practice and a.practiced is None:
         pdir = out / "practice"
         if pdir.exists():
             shutil.rmtree(pdir)
@@ -258,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             (out / "learning.json").write_text(json.dumps(rows, indent=1))
     command = "python benchmarks/learning.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
     text = table(rows, command) + f"\nTotal wall time {time.monotonic() - t0:.0f} s.\n"
-    if a.practice:
+    if a.practice and (out / "practice" / "report.json").is_file():
         rep = json.loads((out / "practice" / "report.json").read_text())
         text += "\nPractice (no given task): " + "; ".join(
             f"round {r['round']}: {r['proposed']} proposed, {r['solved']} solved, {r['generalized']} generalized, "
