@@ -148,3 +148,28 @@ def test_deferred_function_searches_still_run_when_the_enumeration_stops_first(c
     r = synthesize(task.for_solver(), comps, budget_seconds=20, max_programs=10_000, pointwise_from=POINTWISE_LATE)
     assert r.solved and r.source is not None and r.source.startswith("(list-map"), r.source
     assert _generalizes(task, r.source, comps)
+
+
+def test_an_answer_in_hand_bounds_the_later_function_searches(comps: list[Component]) -> None:
+    # (list-map (lambda (a) (int-div a 10)) x0) costs 5 and is found over the first source, x0. Over any later
+    # source (cost >= 2) only a function of at most one node could give a cheaper program, so those function
+    # searches stop at that level instead of spending up to 40,000 programs each (lists-rule c092_1 took
+    # 50,908 programs at a 100k budget before the bound, 2,243 after; the same answer).
+    f = lambda xs: [x // 10 for x in xs]  # noqa: E731
+    ins = [[36, 91, 5, 48], [70, 12, 99], [64, 3, 27, 80, 15], [41, 58], [22, 87, 9]]
+    task = _lists("tens", [(i, f(i)) for i in ins], [([10, 99, 0, 55], f([10, 99, 0, 55]))])
+    r = synthesize(task.for_solver(), comps, budget_seconds=60, max_programs=100_000)
+    assert r.solved and r.source == "(list-map (lambda (a) (int-div a 10)) x0)", r.source
+    assert r.programs_tried < 10_000, r.programs_tried
+
+
+def test_a_bounded_function_search_does_not_hide_a_cheaper_function_later() -> None:
+    from evoskill.synth.pointwise import FunctionSolver
+
+    solver = FunctionSolver(core_components(), [], deadline=float("inf"))
+    points = [(3,), (8,), (21,), (5,), (40,), (11,)]  # a function must be small next to its evidence
+    ex, outs = [0, 0, 1, 1, 2, 2], [2 * a for (a,) in points]
+    assert solver.solve(points, ex, outs, "int", ("a",), max_cost=1) is None  # a * 2 costs 3
+    hit = solver.solve(points, ex, outs, "int", ("a",))  # the failure under a cap of 1 is not reused here
+    assert hit is not None and hit[0] == 3
+    assert solver.solve(points, ex, outs, "int", ("a",), max_cost=2) is None  # the cheapest costs 3

@@ -23,7 +23,8 @@ input) and the input lists themselves, so ``(lambda (a) (list-count-of x0 a))`` 
 of learned lambdas and their parts (:mod:`evoskill.synth.fragments`); a learned body that maps every pair
 is taken unless the built-ins give a cheaper function of the same values (only the levels below it are
 enumerated). A list stops being tried as a source once nothing built on it can be cheaper than the
-answer in hand (an interleave of two known lists excepted). The function
+answer in hand (an interleave of two known lists excepted), and a function search over a list that is
+still tried only enumerates functions cheap enough to beat that answer (branch and bound). The function
 is found at its cheapest cost (bodies may be EUSolver-style conditionals, and must be small next to the
 number of pairs they explain); the composed program is handed back to the search as a candidate like a
 join or a conditional, so direct programs of nearly the same cost still win.
@@ -98,18 +99,34 @@ class FunctionSolver:
                 except Exception:
                     continue
                 self.fragments.append((body, cost, fn))
-        self.cache: dict[Any, tuple[int, Lambda] | None] = {}
+        # point set -> (the cheapest function, or None, and the cost cap it was searched under)
+        self.cache: dict[Any, tuple[tuple[int, Lambda] | None, int]] = {}
         self.tried = 0
         #: programs all function searches together may evaluate (the pointwise share of a task's budget)
         self.limit = 1 << 62
 
     def solve(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int], outs: Sequence[Any],
-              ret: str, params: tuple[str, ...]) -> tuple[int, Lambda] | None:
-        """The cheapest lambda ``params -> ret`` mapping every point (from example ``examples_of[i]``) to its out."""
+              ret: str, params: tuple[str, ...], max_cost: int = MAX_FUNCTION_COST) -> tuple[int, Lambda] | None:
+        """The cheapest lambda ``params -> ret`` mapping every point (from example ``examples_of[i]``) to its out,
+        if one costs at most ``max_cost`` (the caller's bound: a dearer function could not beat its answer in
+        hand, so the levels above it are never enumerated)."""
+        max_cost = min(max_cost, MAX_FUNCTION_COST)
         key = (frozenset(zip(points, examples_of, outs, strict=True)), ret, params)
         if key in self.cache:
-            return self.cache[key]
-        self.cache[key] = None
+            hit, cap = self.cache[key]
+            if hit is not None:  # the cheapest there is
+                return hit if hit[0] <= max_cost else None
+            if max_cost <= cap:
+                return None
+        self.cache[key] = (None, max_cost)
+        if max_cost < 1:
+            return None
+        found = self._search(points, examples_of, outs, ret, params, max_cost)
+        self.cache[key] = (found, max_cost)
+        return found
+
+    def _search(self, points: Sequence[tuple[int, ...]], examples_of: Sequence[int], outs: Sequence[Any],
+                ret: str, params: tuple[str, ...], max_cost: int) -> tuple[int, Lambda] | None:
         if time.perf_counter() > self.deadline:
             raise Stop()
         learned = self._fragment_leaves(points, examples_of, params) if self.fragments else []
@@ -119,10 +136,10 @@ class FunctionSolver:
         if learned:
             self.tried += len(learned)  # each learned body evaluated counts as a program
             known = self._known(learned, tuple(outs), ret, len(points), params)
+            if known is not None and known[0] > max_cost:
+                known = None
         room = self.limit - self.tried
         if room <= 0:
-            if known is not None:
-                self.cache[key] = known
             return known
         cols = list(zip(*points, strict=True))
         leaves: list[Leaf] = [("int", 1, tuple(col), Var(nm)) for nm, col in zip(params, cols, strict=True)]
@@ -140,9 +157,7 @@ class FunctionSolver:
             comps += self.readers
         target = tuple(outs)
         if known is not None:  # a learned body fits: only a cheaper function of the built-ins can beat it
-            cheapest = self._cheaper(known, leaves, comps, target, ret, params, room)
-            self.cache[key] = cheapest
-            return cheapest
+            return self._cheaper(known, leaves, comps, target, ret, params, room)
         leaves += learned
         en = self._enumerator(comps, leaves, target, ret, room)
         # parity is no coincidence over dozens of items: no penalty inside a lambda
@@ -153,7 +168,7 @@ class FunctionSolver:
             bare = _parameter_hit(leaves, target, ret)
             if bare is not None:
                 raise Found(bare[1], bare[0])
-            for level in range(1, FUNCTION_MAX_COST + 1):
+            for level in range(1, min(FUNCTION_MAX_COST, max_cost) + 1):
                 en.level = level
                 en.step(level)
                 if cond is not None and level >= 2:
@@ -170,11 +185,10 @@ class FunctionSolver:
         finally:
             self.tried += en.tried
         # minimum description length: a function must be much smaller than the evidence it explains
-        if best is not None and best[0] <= MAX_FUNCTION_COST and 2 * best[0] <= len(points):
+        if best is not None and best[0] <= max_cost and 2 * best[0] <= len(points):
             found = (best[0], Lambda(params, best[1]))
         if found is not None and not variables(found[1].body) & set(params):
             found = None  # a constant function: never what a map or filter means
-        self.cache[key] = found
         return found
 
 
@@ -357,6 +371,11 @@ class Pointwise:
             return 1
         return 2
 
+    def _bound(self, around: int) -> int:
+        """The dearest function worth searching when the rest of the program costs ``around``: with an
+        answer in hand, only a strictly cheaper program counts."""
+        return MAX_FUNCTION_COST if self.best is None else self.best[0] - around - 1
+
     def _offer(self, cost: int, expr: Expr) -> None:
         if self.best is None or cost < self.best[0]:
             self.best = (cost, expr)
@@ -365,7 +384,7 @@ class Pointwise:
         target = self.target
         if (shaped and all(len(v) == len(t) for v, t in zip(vec, target, strict=True)) and any(target)
                 and sum(map(len, vec)) <= MAX_POINTS):
-            mapped = self._map_onto(vec, target)
+            mapped = self._map_onto(vec, target, cost)
             if mapped is not None:
                 # same lengths: nothing is dropped, so no filter can be the answer as well
                 self._offer(mapped[0] + cost, Call(mapped[1], (mapped[2], e)))
@@ -378,7 +397,8 @@ class Pointwise:
                     ex = [k for k, v in enumerate(vec) for _ in v]
                     outs = [b for lab in labels for b in (lab or [])]
                     if self._functional(points, ex, outs):
-                        hit = self.solver.solve(points, ex, outs, "bool", ("a",))
+                        hit = self.solver.solve(points, ex, outs, "bool", ("a",),
+                                                self._bound(self.ops["list-filter"] + cost))
                         if hit:
                             self._offer(self.ops["list-filter"] + hit[0] + cost, Call("list-filter", (hit[1], e)))
 
@@ -396,25 +416,27 @@ class Pointwise:
             if known is not None:
                 halves.append(known)
                 continue
-            solved = self._map_onto(vec, part)
+            # the other half costs at least a node
+            solved = self._map_onto(vec, part, cost + self.ops["list-interleave"] + 1)
             if solved is None:
                 return
             halves.append((solved[0] + cost, Call(solved[1], (solved[2], e))))
         (ca, a), (cb, b) = halves
         self._offer(self.ops["list-interleave"] + ca + cb, Call("list-interleave", (a, b)))
 
-    def _map_onto(self, vec: tuple[Any, ...], part: tuple[Any, ...]) -> tuple[int, str, Lambda] | None:
-        """The cheapest ``list-map`` or ``list-mapi`` function taking ``vec`` to ``part`` (same lengths)."""
+    def _map_onto(self, vec: tuple[Any, ...], part: tuple[Any, ...], around: int) -> tuple[int, str, Lambda] | None:
+        """The cheapest ``list-map`` or ``list-mapi`` function taking ``vec`` to ``part`` (same lengths), where
+        the rest of the program costs ``around`` besides the call."""
         points = [(x,) for v in vec for x in v]
         ex = [k for k, v in enumerate(vec) for _ in v]
         outs = [y for t in part for y in t]
         if "list-map" in self.ops and self._functional(points, ex, outs):
-            hit = self.solver.solve(points, ex, outs, "int", ("a",))
+            hit = self.solver.solve(points, ex, outs, "int", ("a",), self._bound(self.ops["list-map"] + around))
             if hit:
                 return self.ops["list-map"] + hit[0], "list-map", hit[1]
         if "list-mapi" in self.ops:
             ipoints = [(j, x) for v in vec for j, x in enumerate(v, 1)]
-            hit = self.solver.solve(ipoints, ex, outs, "int", ("a", "b"))
+            hit = self.solver.solve(ipoints, ex, outs, "int", ("a", "b"), self._bound(self.ops["list-mapi"] + around))
             if hit:
                 return self.ops["list-mapi"] + hit[0], "list-mapi", hit[1]
         return None
@@ -432,7 +454,7 @@ class Pointwise:
         outs = [y for t in target for y in t]
         if not self._functional(points, ex, outs):
             return
-        hit = self.solver.solve(points, ex, outs, "int", ("a", "b"))
+        hit = self.solver.solve(points, ex, outs, "int", ("a", "b"), self._bound(self.ops["list-zip-with"] + cost))
         if hit:
             self._offer(self.ops["list-zip-with"] + hit[0] + cost, Call("list-zip-with", (hit[1], e, f)))
 
