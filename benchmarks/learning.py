@@ -243,10 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     t0 = time.monotonic()
     a.practiced = Path(a.practiced_library) if a.practiced_library else None
+    if a.practiced is not None and a.practice:
+        raise SystemExit("--practice and --practiced-library both given: give --practice N to practise anew, or "
+                         "--practiced-library DIR to measure a library practised before")
     if a.practiced is not None and not (a.practiced / "skills").is_dir():
         raise SystemExit(f"--practiced-library {a.practiced}: no skills/ folder there (give the library of a "
                          "practice run, e.g. OUT/practice/library)")
-    if a.practice and a.practiced is None:
+    if a.practice:
         pdir = out / "practice"
         if pdir.exists():
             shutil.rmtree(pdir)
@@ -269,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             (out / "learning.json").write_text(json.dumps(rows, indent=1))
     command = "python benchmarks/learning.py " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
     text = table(rows, command) + f"\nTotal wall time {time.monotonic() - t0:.0f} s.\n"
-    if a.practice and (out / "practice" / "report.json").is_file():
+    if a.practice:
         rep = json.loads((out / "practice" / "report.json").read_text())
         text += "\nPractice (no given task): " + "; ".join(
             f"round {r['round']}: {r['proposed']} proposed, {r['solved']} solved, {r['generalized']} generalized, "

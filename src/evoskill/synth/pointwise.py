@@ -41,7 +41,7 @@ from typing import Any
 
 from ..lang.components import Component
 from ..lang.primitives import FUNCTIONS
-from ..lang.program import Call, Const, Expr, Lambda, Var, compile_program, ops, variables
+from ..lang.program import Call, Const, Expr, Lambda, Var, compile_program, input_name, ops, variables
 from .conditionals import IF_OPS, Conditionals
 from .enumerate import Enumerator, Found, Stop, is_list
 
@@ -89,7 +89,7 @@ class FunctionSolver:
         self.fragments: list[tuple[Expr, int, Callable[..., Any]]] = []
         self.inputs: list[tuple[Any, ...]] = []
         arity = len(task_inputs[0]) if task_inputs else 0
-        self.input_names = {f"x{i}" for i in range(arity)}
+        self.input_names = {input_name(i) for i in range(arity)}
         if fragments:
             fns = {**FUNCTIONS, **{c.name: c.fn for c in components}}
             self.inputs = [tuple(tuple(v) if isinstance(v, list) else v for v in ins) for ins in task_inputs]
@@ -190,7 +190,6 @@ class FunctionSolver:
         if found is not None and not variables(found[1].body) & set(params):
             found = None  # a constant function: never what a map or filter means
         return found
-
 
     def _enumerator(self, comps: list[Component], leaves: list[Leaf], target: tuple[Any, ...], ret: str,
                     room: int) -> Enumerator:
