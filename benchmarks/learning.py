@@ -137,9 +137,11 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
         if label not in a.arms:
             continue
         run_dir = out / f"{tasks}-{budget}-{label}"
+        extra = ["--curriculum"] if a.curriculum else []
+        if learning and a.dream:
+            extra += ["--dream", str(a.dream), "--dream-programs", str(a.practice_programs)]
         report, wall = evolve(tasks, run_dir, max_programs=budget, seconds=a.seconds, rounds=a.rounds,
-                              learning=learning, library=lib, seed=a.seed,
-                              extra=["--curriculum"] if a.curriculum else None)
+                              learning=learning, library=lib, seed=a.seed, extra=extra)
         row[label] = {
             "solved": [m["solved"] for m in report["rounds"]],
             "generalized": [m["generalized"] for m in report["rounds"]],
@@ -147,6 +149,7 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
             "learned_skills": report["rounds"][-1]["learned_skills"],
             "order": (report["rounds"][0].get("extra") or {}).get("order"),
             "evidence": (report["rounds"][-1].get("extra") or {}).get("evidence"),
+            "dream": [(m.get("extra") or {}).get("dream") for m in report["rounds"]],
         }
         if learning:
             row[label]["overfit_refused"] = overfit_refused(report)
@@ -230,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--practice", type=int, default=0, metavar="ROUNDS",
                    help="first run `evoskill practice` for ROUNDS rounds from the built-in skills, then measure "
                         "each of --practice-sets with that library frozen (one round, the 'practiced' run)")
+    p.add_argument("--dream", type=int, default=0, metavar="N",
+                   help="pass --dream N to the learning run: practise on N self-proposed tasks before each round")
     p.add_argument("--practice-tasks", type=int, default=40)
     p.add_argument("--practice-programs", type=int, default=100_000)
     p.add_argument("--practice-sets", nargs="+", default=["lists-rule"])

@@ -423,7 +423,8 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     config = EvolveConfig(rounds=args.rounds, budget_seconds=args.budget, workers=max(1, args.workers),
                           learning=not args.no_learning, seed=args.seed, proposer=args.proposer, model=args.model,
                           max_programs=args.max_programs, compress=not args.no_compress,
-                          curriculum=args.curriculum, max_cost=args.max_cost)
+                          curriculum=args.curriculum, max_cost=args.max_cost, dream=args.dream,
+                          dream_programs=args.dream_programs)
     place = RunPlace(library=args.library, fresh_library=args.fresh_library, run_dir=args.run_dir,
                      resume=args.resume, executor=args.executor, address=args.address,
                      model_options=tuple(args.model_option or ()))
@@ -675,6 +676,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--curriculum", action="store_true",
                             help="with learning, attempt next the task most like those already solved (default: "
                                  "the given order; measured no better, see README)")
+            sp.add_argument("--dream", type=int, default=0, metavar="N",
+                            help="with learning, before each round practise on N tasks the agent proposes to "
+                                 "itself from its library (as `evoskill practice`; 0: none)")
+            sp.add_argument("--dream-programs", type=int, default=100_000, metavar="N",
+                            help="programs per dreamed task (default 100000)")
             sp.add_argument("--fresh-library", action="store_true",
                             help="start from a new library holding only the built-in skills (in the run dir)")
             sp.add_argument("--executor", choices=["local", "ray"], default="local",

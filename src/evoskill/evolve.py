@@ -59,6 +59,11 @@ class EvolveConfig:
     require_generalized: bool = False
     #: stop the run cleanly (resumable) once the model calls have cost this many USD (None: no limit)
     max_cost: float | None = None
+    #: with learning, before each round the agent practises on this many tasks it proposes to itself from
+    #: its library as it stands (DreamCoder's dreaming; :func:`evoskill.practice.practice_round`); 0: none
+    dream: int = 0
+    #: programs per dreamed task
+    dream_programs: int = 100_000
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -110,7 +115,7 @@ class Run:
     def __init__(self, tasks: Sequence[Task], proposer: Proposer, learner: Learner, *,
                  config: EvolveConfig, run_dir: Path, resume: bool = False,
                  listener: Listener | None = None, executor: ExecutorFactory | None = None,
-                 meter: Any = None) -> None:
+                 meter: Any = None, dreamer: Callable[[int], dict[str, Any]] | None = None) -> None:
         names = [t.name for t in tasks]
         if len(set(names)) != len(names):
             raise UserError("two tasks share a name", fix="give every task its own name")
@@ -124,6 +129,8 @@ class Run:
         #: counts every model call (:class:`evoskill.models.base.Metered`); None: tokens from the attempts
         self.meter = meter
         self._metered = meter.usage() if meter is not None else None
+        #: practises before round r (``config.dream``): returns that practice round's report row
+        self.dreamer = dreamer
         self.state = self._open_state(names, resume)
         if resume and self.state.proposer and isinstance(proposer, Remembers):
             proposer.remember(self.state.proposer)
@@ -167,6 +174,10 @@ class Run:
             self.meter.max_cost = self.meter.usage().cost_usd + max(0.0, cfg.max_cost - self._spent())
         while self.state.current_round <= cfg.rounds and not self._over_cost():
             r = self.state.current_round
+            if cfg.learning and cfg.dream and self.dreamer is not None and "dream" not in self.state.partial:
+                self.listener("dream", r, cfg.dream)
+                self.state.partial["dream"] = self.dreamer(r)
+                self._checkpoint()
             t0 = time.monotonic() - float(self.state.partial.get("seconds", 0.0))
             todo = [t for t in self.tasks if self._wanted(t, r) and t.name not in self.state.done_in_round]
             self.listener("start", r, len(todo))
@@ -350,6 +361,8 @@ class Run:
                          extra={"not_admitted": p.get("not_admitted", 0), "replaced": p.get("replaced", 0),
                                 "order": p.get("order", []),
                                 "curriculum": bool(self.config.curriculum and self.config.learning)})
+        if "dream" in p:
+            m.extra["dream"] = {k: v for k, v in p["dream"].items() if k != "skills"}
         if self.config.learning:
             if self.config.compress:
                 learned = self.learner.compress(r)

@@ -73,32 +73,45 @@ def as_task(d: dict[str, Any]) -> Task:
     return task_from_dict({k: v for k, v in d.items() if k not in ("program", "cost")})
 
 
+def practice_round(learner: Learner, proposer: Any, sandbox: Sandbox, config: PracticeConfig, round: int,
+                   run_dir: Path, *, listener: Any = None) -> dict[str, Any]:
+    """One round of practice on ``learner``'s library: dream ``config.tasks`` tasks, attempt them, keep what
+    generalizes. Resumable: a round cut short (its tasks file written) goes on with the same tasks."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tasks_file = run_dir / f"round-{round}-tasks.jsonl"
+    if tasks_file.exists():  # a round cut short: the same tasks again (the library has changed since)
+        dreamed = [json.loads(line) for line in tasks_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        dreamed = dream_tasks(sandbox, learner, config, round)
+        with open(tasks_file.with_suffix(".tmp"), "w", encoding="utf-8") as f:
+            for d in dreamed:
+                f.write(json.dumps(d) + "\n")
+        tasks_file.with_suffix(".tmp").replace(tasks_file)
+    tasks = [as_task(d) for d in dreamed]
+    row: dict[str, Any] = {"round": round, "proposed": len(tasks), "solved": 0, "generalized": 0, "kept": 0}
+    if tasks:
+        cfg = EvolveConfig(rounds=1, budget_seconds=config.budget_seconds, workers=config.workers, learning=True,
+                           seed=config.seed * 1000 + round, max_programs=config.max_programs,
+                           require_generalized=True)
+        sub = run_dir / f"round-{round}"
+        report = Run(tasks, proposer, learner, config=cfg, run_dir=sub, resume=(sub / "state.json").exists(),
+                     listener=listener).run()
+        per = report["per_task"]
+        row.update(solved=sum(1 for t in per if t["solved"]), generalized=sum(1 for t in per if t["generalized"]),
+                   kept=sum(1 for t in per if t.get("skill")),
+                   skills=sorted(t["skill"] for t in per if t.get("skill")),
+                   evidence=(report["rounds"][-1].get("extra") or {}).get("evidence"))
+    return row
+
+
 def practice(library: LibraryStore, sandbox: Sandbox, config: PracticeConfig, run_dir: Path, *,
              proposer_factory: Any, listener: Any = None) -> dict[str, Any]:
     """Run ``config.rounds`` rounds of practice on ``library``; returns a report (also ``report.json``)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     learner = Learner(library, sandbox)
     proposer = proposer_factory(learner)
-    rounds = []
-    for r in range(1, config.rounds + 1):
-        dreamed = dream_tasks(sandbox, learner, config, r)
-        with open(run_dir / f"round-{r}-tasks.jsonl", "w", encoding="utf-8") as f:
-            for d in dreamed:
-                f.write(json.dumps(d) + "\n")
-        tasks = [as_task(d) for d in dreamed]
-        row: dict[str, Any] = {"round": r, "proposed": len(tasks), "solved": 0, "generalized": 0, "kept": 0}
-        if tasks:
-            cfg = EvolveConfig(rounds=1, budget_seconds=config.budget_seconds, workers=config.workers, learning=True,
-                               seed=config.seed * 1000 + r, max_programs=config.max_programs,
-                               require_generalized=True)
-            report = Run(tasks, proposer, learner, config=cfg, run_dir=run_dir / f"round-{r}",
-                         listener=listener).run()
-            per = report["per_task"]
-            row.update(solved=sum(1 for t in per if t["solved"]), generalized=sum(1 for t in per if t["generalized"]),
-                       kept=sum(1 for t in per if t.get("skill")),
-                       skills=sorted(t["skill"] for t in per if t.get("skill")),
-                       evidence=(report["rounds"][-1].get("extra") or {}).get("evidence"))
-        rounds.append(row)
+    rounds = [practice_round(learner, proposer, sandbox, config, r, run_dir, listener=listener)
+              for r in range(1, config.rounds + 1)]
     result = {"rounds": rounds, "kept": sum(r["kept"] for r in rounds),
               "library_size": learner.library_size(), "config": {**config.__dict__, "signature": list(config.signature)}}
     (run_dir / "report.json").write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -6,9 +6,10 @@ knows nothing about terminals).
 
 from __future__ import annotations
 
+import random
 import time
 from argparse import Namespace
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,8 +172,10 @@ def run_evolve(tasks_spec: str | Sequence[str], config: EvolveConfig, place: Run
                     solved["n"] += 1 if value.solved else 0
                     bar.update(solved["bar"], advance=1, solved=solved["n"])
 
+            dreamer = _dreamer(tasks, config, sandbox, learner, run_dir / "dream") if config.dream else None
             run = Run(tasks, proposer, learner, config=config, run_dir=run_dir, resume=place.resume,
-                      listener=listener, executor=cluster.executor if cluster else None, meter=model)
+                      listener=listener, executor=cluster.executor if cluster else None, meter=model,
+                      dreamer=dreamer)
             report = run.run()
     if console is not None:
         console.print(round_table(report["rounds"]))
@@ -185,6 +188,39 @@ def run_evolve(tasks_spec: str | Sequence[str], config: EvolveConfig, place: Run
         console.print(f"Run records in {run_dir}/ (report.json, metrics.jsonl, curve.png); library at {library.root}")
     report["run_dir"] = str(run_dir)
     return report
+
+
+def _dreamer(tasks: Sequence[Task], config: EvolveConfig, sandbox: Sandbox, learner: Learner,
+             run_dir: Path) -> Callable[[int], dict[str, Any]]:
+    """``evolve --dream N``: before round r, one round of practice (:func:`evoskill.practice.practice_round`)
+    on tasks of the given tasks' most common signature, dreamed from the library as it stands; searched
+    without a model, ``config.dream_programs`` programs a task."""
+    from collections import Counter
+
+    from .practice import PracticeConfig, practice_round
+    from .synth.dream import sample_value
+
+    signature, _ = Counter((t.input_types, t.output_type) for t in tasks).most_common(1)[0]
+    try:
+        for t in (*signature[0], signature[1]):
+            sample_value(t, random.Random(0))
+    except ValueError:
+        unsupported = f"{', '.join(signature[0])} -> {signature[1]}"
+
+        def none(r: int) -> dict[str, Any]:
+            return {"round": r, "proposed": 0, "solved": 0, "generalized": 0, "kept": 0,
+                    "skipped": f"cannot draw inputs of {unsupported}"}
+        return none
+    pconfig = PracticeConfig(rounds=1, tasks=config.dream, budget_seconds=config.budget_seconds,
+                             max_programs=config.dream_programs, signature=signature, seed=config.seed,
+                             workers=config.workers)
+    proposer = make_proposer("search", None, sandbox, learner, max_programs=config.dream_programs)
+
+    def dream(r: int) -> dict[str, Any]:
+        t0 = time.monotonic()
+        row = practice_round(learner, proposer, sandbox, pconfig, r, run_dir)
+        return {**row, "seconds": round(time.monotonic() - t0, 1)}
+    return dream
 
 
 def _first_task(spec: str) -> Task:
