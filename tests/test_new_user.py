@@ -71,6 +71,8 @@ def test_run_checks_arguments_against_the_signature(lib: Path) -> None:
     (["evolve", "lists-rule:2", "--rounds", "0"], "--rounds must be positive"),
     (["evolve", "lists-rule:2", "--workers", "0"], "--workers must be positive"),
     (["evolve", "lists-rule:2", "--resume"], "--resume needs"),
+    (["evolve", "lists-rule:2", "--dream", "-1"], "--dream must be 0 or more"),
+    (["evolve", "lists-rule:2", "--dream", "3", "--no-learning"], "--dream has no effect"),
     (["solve", "lists-rule:1", "--model", "local:smollm2"], "--model has no effect"),
     (["search", "text", "-k", "0"], "-k must be positive"),
     (["show", "text-left", "--version", "abc"], "version number"),

@@ -76,3 +76,66 @@ def test_practice_keeps_generalizing_skills_marked_as_practice(tmp_path: Path, c
     dreamed = [json.loads(x) for x in (run / "round-1-tasks.jsonl").read_text().splitlines()]
     attempts = [json.loads(x) for x in (run / "round-1" / "attempts.jsonl").read_text().splitlines()]
     assert {a["task"] for a in attempts} == {d["name"] for d in dreamed}
+
+
+def _solved_task(name: str) -> object:
+    return task_from_dict({"name": name, "input_types": ["list[int]"], "output_type": "list[int]",
+                           "examples": [{"inputs": [[3, 1, 2]], "output": [1, 2, 3]},
+                                        {"inputs": [[5, 4]], "output": [4, 5]}]})
+
+
+def test_dreaming_runs_before_each_round_and_is_reported(tmp_path: Path) -> None:
+    """The seam: ``Run`` calls its dreamer once before each round of a learning run, records what it
+    returned in the round's metrics, and does not dream again when a round is resumed."""
+    library = Library(tmp_path / "lib")
+    install_core(library)
+    calls: list[int] = []
+
+    def dreamer(r: int) -> dict[str, object]:
+        calls.append(r)
+        return {"round": r, "proposed": 2, "solved": 1, "generalized": 1, "kept": 1, "skills": ["x"]}
+
+    tasks = [_solved_task("a"), _solved_task("b")]
+    with Sandbox(workers=1, readable=[library.root]) as sandbox:
+        learner = Learner(library, sandbox)
+        for learning in (False, True):
+            calls.clear()
+            config = EvolveConfig(rounds=2, budget_seconds=5, workers=1, compress=False, curate=False,
+                                  learning=learning, dream=2)
+            report = Run(tasks, ScriptedProposer(["(list-sort x0)"] * 2), learner, config=config,
+                         run_dir=tmp_path / f"run-{learning}", dreamer=dreamer).run()
+            assert calls == ([1, 2] if learning else [])
+            dreams = [(m.get("extra") or {}).get("dream") for m in report["rounds"]]
+            assert dreams == ([{"round": 1, "proposed": 2, "solved": 1, "generalized": 1, "kept": 1},
+                               {"round": 2, "proposed": 2, "solved": 1, "generalized": 1, "kept": 1}]
+                              if learning else [None, None])
+        # a run stopped after dreaming, inside round 1: resuming does not dream round 1 again
+        state = json.loads((tmp_path / "run-True" / "state.json").read_text())
+        state.update(current_round=2, done_in_round=[], partial={"dream": {"round": 2, "proposed": 0}})
+        state["rounds"] = state["rounds"][:1]
+        (tmp_path / "run-True" / "state.json").write_text(json.dumps(state))
+        calls.clear()
+        config = EvolveConfig(rounds=2, budget_seconds=5, workers=1, compress=False, curate=False, dream=2)
+        Run(tasks, ScriptedProposer([]), learner, config=config, run_dir=tmp_path / "run-True", resume=True,
+            dreamer=dreamer).run()
+        assert calls == []
+
+
+def test_evolve_dream_practises_on_the_real_path(tmp_path: Path) -> None:
+    """``evoskill evolve --dream``: dreamed tasks of the given tasks' signature, searched and kept only if
+    they generalize, before the given tasks; their skills are marked as practice."""
+    run = tmp_path / "run"
+    code = cli(["evolve", "lists-rule[0:3]", "--rounds", "1", "--dream", "3", "--dream-programs", "60000",
+                "--budget", "60", "--max-programs", "2000", "--fresh-library", "--run-dir", str(run),
+                "--workers", "1", "--seed", "1", "--json"])
+    assert code == 0
+    report = json.loads((run / "report.json").read_text())
+    dream_row = report["rounds"][0]["extra"]["dream"]
+    assert dream_row["proposed"] == 3 and dream_row["kept"] >= 1
+    dreamed = [json.loads(x) for x in (run / "dream" / "round-1-tasks.jsonl").read_text().splitlines()]
+    assert all(d["name"].startswith("practice-r1-") for d in dreamed)
+    library = Library(run / "library")
+    practised = [r.name for r in library.list()
+                 if parse_evidence(library.get(r.name).manifest.metadata.get("evoskill-evidence", "")).get("source")
+                 == "practice"]
+    assert len(practised) >= dream_row["kept"]

@@ -778,6 +778,12 @@ def _check_options(args: argparse.Namespace) -> None:
         if value is not None and value <= 0:
             flag = "-k" if opt == "k" else f"--{opt.replace('_', '-')}"
             raise UserError(f"{flag} must be positive, got {value:g}", fix=f"give {flag} a value above 0")
+    if getattr(args, "dream", 0) < 0 or getattr(args, "dream_programs", 1) <= 0:
+        raise UserError("--dream must be 0 or more and --dream-programs positive",
+                        fix="e.g. --dream 40 --dream-programs 100000 (or --dream 0 for no practice)")
+    if getattr(args, "dream", 0) and getattr(args, "no_learning", False):
+        raise UserError("--dream has no effect with --no-learning (nothing practised would be kept)",
+                        fix="drop --dream, or drop --no-learning")
     if getattr(args, "resume", False) and not getattr(args, "run_dir", None):
         raise UserError("--resume needs the run to continue", fix="add --run-dir DIR (the folder of that run)")
     if getattr(args, "model", None) and getattr(args, "proposer", None) == "search":
