@@ -139,3 +139,16 @@ def test_evolve_dream_practises_on_the_real_path(tmp_path: Path) -> None:
                  if parse_evidence(library.get(r.name).manifest.metadata.get("evoskill-evidence", "")).get("source")
                  == "practice"]
     assert len(practised) >= dream_row["kept"]
+
+
+def test_dreaming_a_signature_it_cannot_sample_is_skipped_not_fatal(tmp_path: Path) -> None:
+    from evoskill.session import _dreamer
+
+    task = task_from_dict({"name": "f", "input_types": ["float"], "output_type": "float",
+                           "examples": [{"inputs": [1.5], "output": 3.0}, {"inputs": [2.0], "output": 4.0}]})
+    library = Library(tmp_path / "lib")
+    install_core(library)
+    with Sandbox(workers=1, readable=[library.root]) as sandbox:
+        row = _dreamer([task], EvolveConfig(dream=3, dream_programs=1000, workers=1), sandbox,
+                       Learner(library, sandbox), tmp_path / "dream")(1)
+    assert row["proposed"] == 0 and "float" in row["skipped"]

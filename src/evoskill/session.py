@@ -6,7 +6,6 @@ knows nothing about terminals).
 
 from __future__ import annotations
 
-import random
 import time
 from argparse import Namespace
 from collections.abc import Callable, Iterator, Sequence
@@ -198,19 +197,8 @@ def _dreamer(tasks: Sequence[Task], config: EvolveConfig, sandbox: Sandbox, lear
     from collections import Counter
 
     from .practice import PracticeConfig, practice_round
-    from .synth.dream import sample_value
 
     signature, _ = Counter((t.input_types, t.output_type) for t in tasks).most_common(1)[0]
-    try:
-        for t in (*signature[0], signature[1]):
-            sample_value(t, random.Random(0))
-    except ValueError:
-        unsupported = f"{', '.join(signature[0])} -> {signature[1]}"
-
-        def none(r: int) -> dict[str, Any]:
-            return {"round": r, "proposed": 0, "solved": 0, "generalized": 0, "kept": 0,
-                    "skipped": f"cannot draw inputs of {unsupported}"}
-        return none
     pconfig = PracticeConfig(rounds=1, tasks=config.dream, budget_seconds=config.budget_seconds,
                              max_programs=config.dream_programs, signature=signature, seed=config.seed,
                              workers=config.workers)
@@ -218,7 +206,10 @@ def _dreamer(tasks: Sequence[Task], config: EvolveConfig, sandbox: Sandbox, lear
 
     def dream(r: int) -> dict[str, Any]:
         t0 = time.monotonic()
-        row = practice_round(learner, proposer, sandbox, pconfig, r, run_dir)
+        try:
+            row = practice_round(learner, proposer, sandbox, pconfig, r, run_dir)
+        except UserError as exc:  # e.g. no inputs of this signature can be drawn: the given tasks go on
+            row = {"round": r, "proposed": 0, "solved": 0, "generalized": 0, "kept": 0, "skipped": str(exc)}
         return {**row, "seconds": round(time.monotonic() - t0, 1)}
     return dream
 
