@@ -152,3 +152,21 @@ def test_dreaming_a_signature_it_cannot_sample_is_skipped_not_fatal(tmp_path: Pa
         row = _dreamer([task], EvolveConfig(dream=3, dream_programs=1000, workers=1), sandbox,
                        Learner(library, sandbox), tmp_path / "dream")(1)
     assert row["proposed"] == 0 and "float" in row["skipped"]
+
+
+def test_a_practice_round_cut_short_goes_on_with_the_same_tasks(tmp_path: Path) -> None:
+    from evoskill.practice import PracticeConfig, practice_round
+
+    written = {"name": "practice-r1-sorted", "input_types": ["list[int]"], "output_type": "list[int]",
+               "program": "(list-sort x0)", "cost": 2,
+               "examples": [{"inputs": [[3, 1, 2]], "output": [1, 2, 3]}, {"inputs": [[5, 4]], "output": [4, 5]}],
+               "held_out": [{"inputs": [[9, 7]], "output": [7, 9]}]}
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "round-1-tasks.jsonl").write_text(json.dumps(written) + "\n")
+    library = Library(tmp_path / "lib")
+    install_core(library)
+    with Sandbox(workers=1, readable=[library.root]) as sandbox:
+        learner = Learner(library, sandbox)
+        row = practice_round(learner, ScriptedProposer(["(list-sort x0)"] * 2), sandbox,
+                             PracticeConfig(tasks=5, workers=1), 1, tmp_path / "p")
+    assert row["proposed"] == 1 and row["solved"] == 1  # the written task, not five new dreams

@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import UserError
 from .evolve import EvolveConfig, Run
+from .files import atomic_write
 from .guide import PRACTICE_PREFIX
 from .lang.components import to_spec
 from .learner import Learner
@@ -83,10 +84,7 @@ def practice_round(learner: Learner, proposer: Any, sandbox: Sandbox, config: Pr
         dreamed = [json.loads(line) for line in tasks_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
         dreamed = dream_tasks(sandbox, learner, config, round)
-        with open(tasks_file.with_suffix(".tmp"), "w", encoding="utf-8") as f:
-            for d in dreamed:
-                f.write(json.dumps(d) + "\n")
-        tasks_file.with_suffix(".tmp").replace(tasks_file)
+        atomic_write(tasks_file, "".join(json.dumps(d) + "\n" for d in dreamed).encode("utf-8"))
     tasks = [as_task(d) for d in dreamed]
     row: dict[str, Any] = {"round": round, "proposed": len(tasks), "solved": 0, "generalized": 0, "kept": 0}
     if tasks:
