@@ -24,6 +24,10 @@ attempt; with three it also gets the proposer's plain attempt in round 2, as the
 ``--no-learning`` runs do. ``--practiced-library DIR`` measures a library practised before (no new
 practice).
 
+``--dream N`` passes ``--dream N`` to the learning run (``evoskill evolve --dream``: before each round it
+practises on N tasks it proposes to itself, ``--practice-programs`` programs a task); the table marks the
+row.
+
 ``--library DIR`` starts the learning runs (and the ``--no-learning`` one) from a copy of DIR instead of
 the built-in skills (e.g. a library after ``evoskill practice``).
 """
@@ -150,6 +154,7 @@ def measure(tasks: str, budget: int, a: argparse.Namespace, out: Path) -> dict[s
             "order": (report["rounds"][0].get("extra") or {}).get("order"),
             "evidence": (report["rounds"][-1].get("extra") or {}).get("evidence"),
             "dream": [(m.get("extra") or {}).get("dream") for m in report["rounds"]],
+            "dream_tasks": a.dream if learning else 0,
         }
         if learning:
             row[label]["overfit_refused"] = overfit_refused(report)
@@ -210,7 +215,8 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
             over = str(d["overfit"])
             if d.get("overfit_refused"):
                 over += f" ({d['overfit_refused']} refused by cross-validation)"
-            lines.append(f"| {r['set']} | {r['budget']:,} | {label} | {' → '.join(map(str, d['solved']))} /{d['tasks']} "
+            run = f"{label} (`--dream {d['dream_tasks']}`)" if d.get("dream_tasks") else label
+            lines.append(f"| {r['set']} | {r['budget']:,} | {run} | {' → '.join(map(str, d['solved']))} /{d['tasks']} "
                          f"| {' → '.join(map(str, d['generalized']))} | {over} | {cost} | {d['wall_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
