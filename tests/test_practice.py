@@ -78,15 +78,15 @@ def test_practice_keeps_generalizing_skills_marked_as_practice(tmp_path: Path, c
     assert {a["task"] for a in attempts} == {d["name"] for d in dreamed}
 
 
-def _solved_task(name: str) -> object:
+def _list_task(name: str, outputs: tuple[list[int], list[int]]) -> object:
     return task_from_dict({"name": name, "input_types": ["list[int]"], "output_type": "list[int]",
-                           "examples": [{"inputs": [[3, 1, 2]], "output": [1, 2, 3]},
-                                        {"inputs": [[5, 4]], "output": [4, 5]}]})
+                           "examples": [{"inputs": [[3, 1, 2]], "output": outputs[0]},
+                                        {"inputs": [[5, 4]], "output": outputs[1]}]})
 
 
 def test_dreaming_runs_before_each_round_and_is_reported(tmp_path: Path) -> None:
-    """The seam: ``Run`` calls its dreamer once before each round of a learning run, records what it
-    returned in the round's metrics, and does not dream again when a round is resumed."""
+    """The seam: ``Run`` calls its dreamer once before each round of a learning run that has tasks left,
+    records what it returned in the round's metrics, and does not dream again when a round is resumed."""
     library = Library(tmp_path / "lib")
     install_core(library)
     calls: list[int] = []
@@ -95,30 +95,38 @@ def test_dreaming_runs_before_each_round_and_is_reported(tmp_path: Path) -> None
         calls.append(r)
         return {"round": r, "proposed": 2, "solved": 1, "generalized": 1, "kept": 1, "skills": ["x"]}
 
-    tasks = [_solved_task("a"), _solved_task("b")]
+    # "sorted" is solved in round 1; "other" (not a sort) never is, so every round has a task left
+    tasks = [_list_task("sorted", ([1, 2, 3], [4, 5])), _list_task("other", ([2, 1, 3], [4, 5]))]
     with Sandbox(workers=1, readable=[library.root]) as sandbox:
         learner = Learner(library, sandbox)
         for learning in (False, True):
             calls.clear()
             config = EvolveConfig(rounds=2, budget_seconds=5, workers=1, compress=False, curate=False,
                                   learning=learning, dream=2)
-            report = Run(tasks, ScriptedProposer(["(list-sort x0)"] * 2), learner, config=config,
+            report = Run(tasks, ScriptedProposer(["(list-sort x0)"] * 3), learner, config=config,
                          run_dir=tmp_path / f"run-{learning}", dreamer=dreamer).run()
             assert calls == ([1, 2] if learning else [])
             dreams = [(m.get("extra") or {}).get("dream") for m in report["rounds"]]
             assert dreams == ([{"round": 1, "proposed": 2, "solved": 1, "generalized": 1, "kept": 1},
                                {"round": 2, "proposed": 2, "solved": 1, "generalized": 1, "kept": 1}]
                               if learning else [None, None])
-        # a run stopped after dreaming, inside round 1: resuming does not dream round 1 again
+        # a run stopped after dreaming, inside round 2: resuming does not dream round 2 again, and reports
+        # the dream it had
         state = json.loads((tmp_path / "run-True" / "state.json").read_text())
-        state.update(current_round=2, done_in_round=[], partial={"dream": {"round": 2, "proposed": 0}})
+        state.update(current_round=2, done_in_round=[], partial={"dream": {"round": 2, "proposed": 7}})
         state["rounds"] = state["rounds"][:1]
         (tmp_path / "run-True" / "state.json").write_text(json.dumps(state))
         calls.clear()
         config = EvolveConfig(rounds=2, budget_seconds=5, workers=1, compress=False, curate=False, dream=2)
-        Run(tasks, ScriptedProposer([]), learner, config=config, run_dir=tmp_path / "run-True", resume=True,
+        report = Run(tasks, ScriptedProposer(["(list-sort x0)"]), learner, config=config,
+                     run_dir=tmp_path / "run-True", resume=True, dreamer=dreamer).run()
+        assert calls == [] and report["rounds"][1]["extra"]["dream"] == {"round": 2, "proposed": 7}
+        # nothing left to attempt: no dreaming
+        calls.clear()
+        config = EvolveConfig(rounds=2, budget_seconds=5, workers=1, compress=False, curate=False, dream=2)
+        Run(tasks[:1], ScriptedProposer(["(list-sort x0)"]), learner, config=config, run_dir=tmp_path / "done",
             dreamer=dreamer).run()
-        assert calls == []
+        assert calls == [1]
 
 
 def test_evolve_dream_practises_on_the_real_path(tmp_path: Path) -> None:
@@ -131,14 +139,14 @@ def test_evolve_dream_practises_on_the_real_path(tmp_path: Path) -> None:
     assert code == 0
     report = json.loads((run / "report.json").read_text())
     dream_row = report["rounds"][0]["extra"]["dream"]
-    assert dream_row["proposed"] == 3 and dream_row["kept"] >= 1
+    assert 1 <= dream_row["proposed"] <= 3 and dream_row["kept"] >= 1
     dreamed = [json.loads(x) for x in (run / "dream" / "round-1-tasks.jsonl").read_text().splitlines()]
     assert all(d["name"].startswith("practice-r1-") for d in dreamed)
     library = Library(run / "library")
     practised = [r.name for r in library.list()
                  if parse_evidence(library.get(r.name).manifest.metadata.get("evoskill-evidence", "")).get("source")
                  == "practice"]
-    assert len(practised) >= dream_row["kept"]
+    assert practised  # kept as skills, marked as practice (curation may merge some of them)
 
 
 def test_dreaming_a_signature_it_cannot_sample_is_skipped_not_fatal(tmp_path: Path) -> None:

@@ -174,12 +174,15 @@ class Run:
             self.meter.max_cost = self.meter.usage().cost_usd + max(0.0, cfg.max_cost - self._spent())
         while self.state.current_round <= cfg.rounds and not self._over_cost():
             r = self.state.current_round
-            if cfg.learning and cfg.dream and self.dreamer is not None and "dream" not in self.state.partial:
+            todo = [t for t in self.tasks if self._wanted(t, r) and t.name not in self.state.done_in_round]
+            if todo and cfg.learning and cfg.dream and self.dreamer is not None and "dream" not in self.state.partial:
                 self.listener("dream", r, cfg.dream)
                 self.state.partial["dream"] = self.dreamer(r)
                 self._checkpoint()
+                if self._over_cost():  # the dreams' curation may have asked the model for repairs
+                    self._write_outputs()
+                    break
             t0 = time.monotonic() - float(self.state.partial.get("seconds", 0.0))
-            todo = [t for t in self.tasks if self._wanted(t, r) and t.name not in self.state.done_in_round]
             self.listener("start", r, len(todo))
             self._attempt_all(r, todo, t0)
             if self._over_cost():  # stopped cleanly inside the round: --resume (with a higher limit) goes on

@@ -41,6 +41,9 @@ class PracticeConfig:
     max_cost: int = 6
     seed: int = 0
     workers: int = 1
+    #: as the run's own options (``evolve --no-compress`` also holds while it dreams)
+    compress: bool = True
+    cross_validate: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,7 +78,7 @@ def as_task(d: dict[str, Any]) -> Task:
 
 
 def practice_round(learner: Learner, proposer: Any, sandbox: Sandbox, config: PracticeConfig, round: int,
-                   run_dir: Path, *, listener: Any = None) -> dict[str, Any]:
+                   run_dir: Path, *, listener: Any = None, executor: Any = None) -> dict[str, Any]:
     """One round of practice on ``learner``'s library: dream ``config.tasks`` tasks, attempt them, keep what
     generalizes. Resumable: a round cut short (its tasks file written) goes on with the same tasks."""
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -90,10 +93,10 @@ def practice_round(learner: Learner, proposer: Any, sandbox: Sandbox, config: Pr
     if tasks:
         cfg = EvolveConfig(rounds=1, budget_seconds=config.budget_seconds, workers=config.workers, learning=True,
                            seed=config.seed * 1000 + round, max_programs=config.max_programs,
-                           require_generalized=True)
+                           require_generalized=True, compress=config.compress, cross_validate=config.cross_validate)
         sub = run_dir / f"round-{round}"
         report = Run(tasks, proposer, learner, config=cfg, run_dir=sub, resume=(sub / "state.json").exists(),
-                     listener=listener).run()
+                     listener=listener, executor=executor).run()
         per = report["per_task"]
         row.update(solved=sum(1 for t in per if t["solved"]), generalized=sum(1 for t in per if t["generalized"]),
                    kept=sum(1 for t in per if t.get("skill")),

@@ -171,7 +171,7 @@ def run_evolve(tasks_spec: str | Sequence[str], config: EvolveConfig, place: Run
                     solved["n"] += 1 if value.solved else 0
                     bar.update(solved["bar"], advance=1, solved=solved["n"])
 
-            dreamer = _dreamer(tasks, config, sandbox, learner, run_dir / "dream") if config.dream else None
+            dreamer = _dreamer(tasks, config, sandbox, learner, run_dir / "dream", cluster) if config.dream else None
             run = Run(tasks, proposer, learner, config=config, run_dir=run_dir, resume=place.resume,
                       listener=listener, executor=cluster.executor if cluster else None, meter=model,
                       dreamer=dreamer)
@@ -190,7 +190,7 @@ def run_evolve(tasks_spec: str | Sequence[str], config: EvolveConfig, place: Run
 
 
 def _dreamer(tasks: Sequence[Task], config: EvolveConfig, sandbox: Sandbox, learner: Learner,
-             run_dir: Path) -> Callable[[int], dict[str, Any]]:
+             run_dir: Path, cluster: Any = None) -> Callable[[int], dict[str, Any]]:
     """``evolve --dream N``: before round r, one round of practice (:func:`evoskill.practice.practice_round`)
     on tasks of the given tasks' most common signature, dreamed from the library as it stands; searched
     without a model, ``config.dream_programs`` programs a task."""
@@ -201,13 +201,15 @@ def _dreamer(tasks: Sequence[Task], config: EvolveConfig, sandbox: Sandbox, lear
     signature, _ = Counter((t.input_types, t.output_type) for t in tasks).most_common(1)[0]
     pconfig = PracticeConfig(rounds=1, tasks=config.dream, budget_seconds=config.budget_seconds,
                              max_programs=config.dream_programs, signature=signature, seed=config.seed,
-                             workers=config.workers)
-    proposer = make_proposer("search", None, sandbox, learner, max_programs=config.dream_programs)
+                             workers=config.workers, compress=config.compress, cross_validate=config.cross_validate)
+    proposer = make_proposer("search", None, sandbox, learner, max_programs=config.dream_programs,
+                             search_runner=cluster.call if cluster else None)
 
     def dream(r: int) -> dict[str, Any]:
         t0 = time.monotonic()
         try:
-            row = practice_round(learner, proposer, sandbox, pconfig, r, run_dir)
+            row = practice_round(learner, proposer, sandbox, pconfig, r, run_dir,
+                                 executor=cluster.executor if cluster else None)
         except UserError as exc:  # e.g. no inputs of this signature can be drawn: the given tasks go on
             row = {"round": r, "proposed": 0, "solved": 0, "generalized": 0, "kept": 0, "skipped": str(exc)}
         return {**row, "seconds": round(time.monotonic() - t0, 1)}
