@@ -340,3 +340,18 @@ def test_cli_on_two_ray_start_nodes_resumes_and_matches_local(two_nodes: tuple[s
     assert {x["task"] for x in records} == {t.name for t in load_tasks(SLICE)} and len(records) <= 8 + 2
     nodes = {e.get("node") for x in records for e in search_events(x)}
     assert nodes == {"127.0.0.2", "127.0.0.3"}, nodes  # both nodes ran searches
+
+
+@pytest.mark.slow
+def test_dreams_search_on_the_cluster(inproc: Any, tmp_path: Path) -> None:
+    """``evolve --dream`` with ``--executor ray``: the dreamed tasks' searches run as Ray tasks too."""
+    from evoskill.session import _dreamer
+
+    tasks = load_tasks(SLICE)
+    library = open_library(None, fresh_in=tmp_path)
+    config = EvolveConfig(rounds=1, budget_seconds=BUDGET, workers=1, dream=2, dream_programs=20_000)
+    with Sandbox(workers=1, readable=[library.root]) as sandbox:
+        row = _dreamer(tasks, config, sandbox, Learner(library, sandbox), tmp_path / "dream", inproc)(1)
+    assert row["proposed"] >= 1 and "skipped" not in row
+    nodes = {e.get("node") for r in attempts(tmp_path / "dream" / "round-1") for e in search_events(r)}
+    assert nodes == {"127.0.0.2"}
