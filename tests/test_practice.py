@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from evoskill.cli import main as cli
 from evoskill.evolve import EvolveConfig, Run
 from evoskill.lang.components import core_components, parse_evidence
@@ -178,3 +180,36 @@ def test_a_practice_round_cut_short_goes_on_with_the_same_tasks(tmp_path: Path) 
         row = practice_round(learner, ScriptedProposer(["(list-sort x0)"] * 2), sandbox,
                              PracticeConfig(tasks=5, workers=1), 1, tmp_path / "p")
     assert row["proposed"] == 1 and row["solved"] == 1  # the written task, not five new dreams
+
+
+def test_practice_interrupted_goes_on_when_run_again(tmp_path: Path) -> None:
+    """A real ``evoskill practice`` process stopped with Ctrl-C mid-round says how to go on, and the same
+    command goes on with the tasks it had proposed: no task attempted twice, nothing lost."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "p"
+    argv = [sys.executable, "-m", "evoskill.cli", "practice", "--rounds", "1", "--tasks", "12", "--max-programs",
+            "200000", "--budget", "60", "--fresh-library", "--run-dir", str(run), "--workers", "1"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    attempts_file = run / "round-1" / "attempts.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if attempts_file.exists() and attempts_file.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.2)
+    if proc.poll() is not None:
+        pytest.skip("practice finished before it could be interrupted")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command with --run-dir DIR again" in err
+    assert not (run / "report.json").exists()
+    before = [json.loads(x)["task"] for x in attempts_file.read_text().splitlines()]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    names = [json.loads(x)["task"] for x in attempts_file.read_text().splitlines()]
+    dreamed = [json.loads(x)["name"] for x in (run / "round-1-tasks.jsonl").read_text().splitlines()]
+    assert names[:len(before)] == before and sorted(names) == sorted(dreamed)  # each task once
+    assert json.loads((run / "report.json").read_text())["rounds"][0]["proposed"] == len(dreamed)

@@ -767,7 +767,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        err.print("interrupted (a run can be continued with --resume)")
+        if args.func is cmd_practice:  # practice goes on when run again into the same folder
+            err.print("interrupted (run the same command with --run-dir DIR again to go on)")
+        else:
+            err.print("interrupted (a run can be continued with --resume)")
         return 130
 
 
