@@ -7,6 +7,9 @@ examples, the host re-checks every answer, cross-validation, distillation). An a
 if it also gets the fresh held-out inputs right (``require_generalized``). Practice tasks are named
 ``practice-...``: their skills carry ``source=practice`` in ``evoskill-evidence`` and ``task:practice-...``
 as their origin, and each round's metrics count them (``extra.evidence.from_practice``).
+
+:func:`practice_round` is one such round; ``evoskill evolve --dream N`` runs one before each round of a
+learning run, from the library as the given tasks have grown it (DreamCoder's dreaming inside the loop).
 """
 
 from __future__ import annotations
