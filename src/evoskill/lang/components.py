@@ -388,6 +388,12 @@ def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[
     return fns
 
 
+def function_table(components: Iterable[Component]) -> dict[str, Callable[..., Any]]:
+    """Every primitive's Python function, then each of ``components``' (a learned skill's overrides none):
+    what a program over these components is compiled against."""
+    return {**FUNCTIONS, **{c.name: c.fn for c in components}}
+
+
 def primitive_functions(components: Any) -> dict[str, Callable[..., Any]]:
     if components is None:
         return dict(FUNCTIONS)

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 
 from ..lang.components import LEARNED_KINDS, Component
-from ..lang.program import Call, Expr, Lambda, Var, substitute, variables
+from ..lang.program import Call, Expr, Lambda, Var, size, substitute, variables
 
 #: the cost of a learned lambda as a leaf when the guide voted for its skill on the task at hand (a
 #: neighbour's answer calls it), and otherwise: a body the search would build at cost 3-5
@@ -142,10 +142,6 @@ def _parts(e: Expr, params: set[str]) -> Iterator[Expr]:
             yield from _parts(a, params)
 
 
-def _nodes(e: Expr) -> int:
-    return 1 + sum(_nodes(a) for a in e.args) if isinstance(e, Call) else 1
-
-
 def body_fragments(fragments: Mapping[str, Mapping[Lambda, int]]) -> dict[Expr, int]:
     """The bodies of ``fragments`` and their parts that read a parameter, each once at its cheapest cost."""
     out: dict[Expr, int] = {}
@@ -153,7 +149,7 @@ def body_fragments(fragments: Mapping[str, Mapping[Lambda, int]]) -> dict[Expr, 
         for lam, cost in lams.items():
             if isinstance(lam.body, Lambda):
                 continue
-            parts = _parts(lam.body, set(lam.params)) if _nodes(lam.body) <= MAX_BODY_NODES else iter([lam.body])
+            parts = _parts(lam.body, set(lam.params)) if size(lam.body) <= MAX_BODY_NODES else iter([lam.body])
             for p in parts:
                 if p not in out or out[p] > cost + PART_EXTRA:
                     out[p] = cost + PART_EXTRA

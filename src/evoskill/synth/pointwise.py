@@ -39,8 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..lang.components import Component
-from ..lang.primitives import FUNCTIONS
+from ..lang.components import Component, function_table
 from ..lang.program import Call, Const, Expr, Lambda, Var, compile_program, input_name, ops, variables
 from .conditionals import IF_OPS, Conditionals
 from .enumerate import Enumerator, Found, Stop, is_list
@@ -91,7 +90,7 @@ class FunctionSolver:
         arity = len(task_inputs[0]) if task_inputs else 0
         self.input_names = {input_name(i) for i in range(arity)}
         if fragments:
-            fns = {**FUNCTIONS, **{c.name: c.fn for c in components}}
+            fns = function_table(components)
             self.inputs = [tuple(tuple(v) if isinstance(v, list) else v for v in ins) for ins in task_inputs]
             for body, cost in fragments.items():
                 try:

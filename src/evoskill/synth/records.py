@@ -32,8 +32,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..lang import types
-from ..lang.components import Component
-from ..lang.primitives import FUNCTIONS
+from ..lang.components import Component, function_table
 from ..lang.program import Call, Const, Expr, Lambda, Var, compile_program, substitute, variables
 from ..tasks import Example, Task
 from .enumerate import Enumerator, Stop
@@ -197,7 +196,7 @@ def row_lambdas(task: Task, comps: Sequence[Component], ints: Sequence[int], dea
     Python function per example), e.g. ``(lambda (a) (int-gt (record-get a "stock") 0))``."""
     wanted = sorted({t for c in comps for t in c.arg_types if t.startswith("({")})
     out: list[Leaf] = []
-    fns = {**FUNCTIONS, **{c.name: c.fn for c in comps}}
+    fns = function_table(comps)
     for ft in wanted:
         record, _, ret = ft[1:-1].rpartition(" -> ")
         rows = _rows(task, record)

@@ -71,8 +71,16 @@ from typing import Any
 from ..guide import Guide, Plan
 from ..guide import apply as apply_plan
 from ..lang import types
-from ..lang.components import LEARNED_KINDS, Component, core_components, from_spec, prior_weight, to_spec
-from ..lang.primitives import FUNCTIONS, MAX_ITEMS, PATTERN_ARGS, function_type
+from ..lang.components import (
+    LEARNED_KINDS,
+    Component,
+    core_components,
+    from_spec,
+    function_table,
+    prior_weight,
+    to_spec,
+)
+from ..lang.primitives import MAX_ITEMS, PATTERN_ARGS, function_type
 from ..lang.program import (
     Call,
     Const,
@@ -258,7 +266,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     typed, field_names = instances(task, all_comps)
     comps += typed
     fragments = lambda_fragments(all_comps, task.input_types)
-    functions = {**FUNCTIONS, **{c.name: c.fn for c in all_comps}}
+    functions = function_table(all_comps)
     leaves = _leaves(task, comps, deadline, fragments, functions) + field_names
     leaves += row_lambdas(task, comps, int_constants(examples), deadline)
     sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
@@ -568,13 +576,13 @@ def _closures(ftype: str, task: Task, comps: Sequence[Component], domain: list[i
 def _simplified(expr: Expr, task: Task, comps: Sequence[Component]) -> Expr:
     """The program without no-op steps, its own or hidden in learned skills (:mod:`.simplify`)."""
     learned = {c.name: c.program for c in comps if c.program is not None}
-    fns = {**FUNCTIONS, **{c.name: c.fn for c in comps}}
+    fns = function_table(comps)
     return simplify(expr, task.arity, [e.inputs for e in task.examples], learned, fns)
 
 
 def _check(expr: Expr, task: Task, comps: Sequence[Component]) -> bool:
     """Re-run the program on the solver examples with the real (list-typed) calling convention."""
-    fns = {**FUNCTIONS, **{c.name: c.fn for c in comps}}
+    fns = function_table(comps)
     try:
         fn = compile_program(expr, task.arity, fns)
         return all(same(fn(*[list(v) if isinstance(v, list) else v for v in e.inputs]), e.output)
