@@ -66,9 +66,9 @@ def search(task: Task, comps: list[Component], learner: Learner | None, budget: 
     """Programs tried to solve ``task`` (None: not solved), guided when a learner is given."""
     task = task.for_solver()
     plan = learner.guide().plan_task(task) if learner is not None else None
-    usable, pointwise_from = guided_components(task, [c for c in comps if task.name not in c.tasks], plan, budget)
+    usable, pointwise_from, pointwise_share = guided_components(task, [c for c in comps if task.name not in c.tasks], plan, budget)
     res = synthesize(task, from_spec(to_spec(usable)), budget_seconds=3600, max_programs=budget,
-                     pointwise_from=pointwise_from, seed=seed)
+                     pointwise_from=pointwise_from, pointwise_share=pointwise_share, seed=seed)
     return res.programs_tried if res.solved else None
 
 

@@ -193,7 +193,7 @@ def test_the_vote_decides_when_the_pointwise_searches_run() -> None:
     from types import SimpleNamespace
 
     from evoskill.sandbox import Sandbox
-    from evoskill.synth.search import POINTWISE_OPS, SearchProposer
+    from evoskill.synth.search import POINTWISE_GUIDED, POINTWISE_OPS, SearchProposer
 
     direct = [_solved(f"d{k}", _lists(f"d{k}", [([k, 4, 2], [2, 4, k]), ([5, k], [k, 5])]), {"list-reverse"})
               for k in range(3)]
@@ -220,8 +220,13 @@ def test_the_vote_decides_when_the_pointwise_searches_run() -> None:
     assert logged(Guide(direct))["pointwise_from"] > 1
     assert logged(Guide(mapped))["pointwise_from"] == 1
     assert logged(None)["pointwise_from"] == 1 and logged(Guide())["pointwise_from"] == 1
+    # the same vote splits the budget between the enumeration and the function searches
+    assert logged(Guide(mapped))["pointwise_share"] == POINTWISE_GUIDED
+    assert logged(Guide(direct))["pointwise_share"] is None
+    assert logged(None)["pointwise_share"] is None and logged(Guide())["pointwise_share"] is None
     max_programs = None  # under a time budget the clock could leave deferred searches nothing: never deferred
     assert logged(Guide(direct))["pointwise_from"] == 1
+    assert logged(Guide(mapped))["pointwise_share"] is None
 
 
 def _failing_searches(comps: list[Component]) -> tuple[Callable[[], Any], list[dict[str, Any]]]:

@@ -7,7 +7,7 @@ import pytest
 from evoskill.lang.components import Component, core_components
 from evoskill.lang.program import compile_program, parse
 from evoskill.synth.pointwise import _subsequence_labels
-from evoskill.synth.search import POINTWISE_LATE, synthesize
+from evoskill.synth.search import POINTWISE_GUIDED, POINTWISE_LATE, synthesize
 from evoskill.tasks import Example, Task, load_tasks
 
 
@@ -126,6 +126,19 @@ def test_the_program_budget_holds_with_function_searches(name: str) -> None:
     task = next(t for t in load_tasks("lists-rule") if t.name == name)
     r = synthesize(task, core_components(), budget_seconds=120, max_programs=10_000)
     assert r.programs_tried <= 15_000
+
+
+def test_a_larger_function_share_reaches_a_deep_predicate_within_the_same_total() -> None:
+    """The guide may give the function searches more of a budget (when its neighbours needed a map or filter):
+    lists-rule c067_1, items divisible by three, whose predicate the default share does not reach at 20,000
+    programs, is then found, and the enumeration gives up what the function searches take."""
+    task = next(t for t in load_tasks("lists-rule") if t.name == "c067_1")
+    plain = synthesize(task, core_components(), budget_seconds=120, max_programs=20_000)
+    more = synthesize(task, core_components(), budget_seconds=120, max_programs=20_000,
+                      pointwise_share=POINTWISE_GUIDED)
+    assert not plain.solved and plain.programs_tried <= 30_000
+    assert more.solved and more.source == "(list-filter (lambda (a) (int-eq 0 (int-mod a 3))) x0)", more.source
+    assert more.programs_tried <= 30_000  # the same total: N for the enumeration and N/2 for functions
 
 
 def test_deferred_function_searches_spare_a_direct_answer_their_programs(comps: list[Component]) -> None:

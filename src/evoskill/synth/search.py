@@ -120,13 +120,19 @@ MAX_COST = 40
 JOIN_SLACK = 3  # joins generalize well: take them early
 IF_SLACK = 1  # conditionals overfit more easily: let direct programs catch up first
 POINTWISE_SLACK = 2  # a map/filter/zip whose function was solved from element pairs
-POINTWISE_SHARE = 0.5  # at most this share of the budget goes to solving map/filter functions
+#: under a budget of N programs the task's enumeration may try N and the map/filter function searches
+#: (:mod:`.pointwise`) N * POINTWISE_SHARE more; the guide moves programs between the two (below)
+POINTWISE_SHARE = 0.5
 POINTWISE_RATE = 200_000  # function programs per second (measured: benchmarks/search_speed.py lists tasks)
 ROWS_LEVEL = 3  # after this level, a list output over a table is tried as a map or filter of its rows
 ROWS_SHARE = 0.5  # of what is left of the budget, for the function of that map or filter
 #: the cost level the pointwise function searches wait for when the guide defers them (similar solved tasks
 #: never needed a map, filter or zip): every source of cost <= 3 is built by then
 POINTWISE_LATE = 5
+#: the function searches' share when the guide expects a map, filter or zip (most of the vote goes to
+#: programs built on one): the enumeration gives up what they take, so a guided search tries no more
+#: programs in all than an unguided one (docs/LEARNING.md, ninth pass)
+POINTWISE_GUIDED = 0.9
 #: the higher-order calls a pointwise answer is built on (a neighbour's program calling one keeps them early)
 POINTWISE_OPS = frozenset({"list-map", "list-mapi", "list-filter", "list-zip-with", "list-interleave"})
 
@@ -216,15 +222,20 @@ def _guard(fn: Callable[..., int], bound: int = 10 ** 12) -> Callable[..., int]:
 
 def synthesize(task: Task, components: Sequence[Component] | None = None, *, budget_seconds: float = 10.0,
                max_programs: int | None = None, seed: int = 0, max_memory_mb: int = 1000,
-               pointwise_from: int = 1) -> SearchResult:
+               pointwise_from: int = 1, pointwise_share: float | None = None) -> SearchResult:
     """Search for the cheapest program reproducing every solver example of ``task``.
 
     ``pointwise_from``: the cost level at which the pointwise function searches start (1: with the first
     level; the guide defers them to :data:`POINTWISE_LATE` for tasks like ones that never needed them). If
     the enumeration stops before that level, they run then, with their own share of the budget.
+    ``pointwise_share``: that share (default :data:`POINTWISE_SHARE`); under ``max_programs`` the
+    enumeration's count moves the other way, so the two together never exceed ``1.5 * max_programs``.
     """
     t0, c0 = time.perf_counter(), _cpu()
     deadline = t0 + budget_seconds
+    share = POINTWISE_SHARE if pointwise_share is None else pointwise_share
+    enum_programs = (None if max_programs is None
+                     else max(1, max_programs + int((POINTWISE_SHARE - share) * max_programs)))
     task = task.for_solver()
     comps = list(components) if components is not None else core_components()
     examples = task.examples
@@ -271,7 +282,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     leaves += row_lambdas(task, comps, int_constants(examples), deadline)
     sizes_text = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, str)]
     sizes_list = [len(v) for e in examples for v in (*e.inputs, e.output) if isinstance(v, list)]
-    en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=max_programs,
+    en = Enumerator(n, comps, leaves, deadline=deadline, max_programs=enum_programs,
                     max_text=max(100, 2 * max(sizes_text, default=0)),
                     max_list=max(30, 2 * max(sizes_list, default=0)), max_memory_mb=max_memory_mb,
                     # the size order, except where any type holds text (also dict[str, int]): Enumerator.step
@@ -283,7 +294,7 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     cond = (Conditionals(n, target, IF_OPS[out_t], learned=[c.name for c in comps if c.kind in LEARNED_KINDS])
             if out_t in IF_OPS and n > 1 else None)
     pointwise = (Pointwise(en, target, comps, outer_values([e.inputs for e in examples], task.input_types, comps),
-                           deadline, max_tried=_pointwise_share(budget_seconds, max_programs),
+                           deadline, max_tried=_pointwise_share(budget_seconds, max_programs, share),
                            task_inputs=[e.inputs for e in examples], input_types=task.input_types,
                            fragments=body_fragments(fragments))
                  if out_t == "list[int]" else None)  # element pairs are numbers: lists of numbers only
@@ -347,10 +358,10 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
                         time.perf_counter() - t0, _cpu() - c0, result[0] if result else 0)
 
 
-def _pointwise_share(budget_seconds: float, max_programs: int | None) -> int:
+def _pointwise_share(budget_seconds: float, max_programs: int | None, share: float = POINTWISE_SHARE) -> int:
     """How many programs the pointwise function searches may spend: a count, so runs are repeatable."""
-    share = int(POINTWISE_SHARE * POINTWISE_RATE * budget_seconds)
-    return min(share, int(POINTWISE_SHARE * max_programs)) if max_programs is not None else share
+    count = int(share * POINTWISE_RATE * budget_seconds)
+    return min(count, int(share * max_programs)) if max_programs is not None else count
 
 
 def _relevant(comps: Sequence[Component], task: Task) -> list[Component]:
@@ -606,7 +617,8 @@ def search_job(payload: dict[str, Any]) -> dict[str, Any]:
     res = synthesize(task, comps, budget_seconds=float(payload.get("budget_seconds", 10.0)),
                      max_programs=payload.get("max_programs"), seed=int(payload.get("seed", 0)),
                      max_memory_mb=int(payload.get("max_memory_mb", 1000)),
-                     pointwise_from=int(payload.get("pointwise_from", 1)))
+                     pointwise_from=int(payload.get("pointwise_from", 1)),
+                     pointwise_share=payload.get("pointwise_share"))
     return {"solved": res.solved, "program": res.source, "programs_tried": res.programs_tried,
             "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "cost": res.cost}
 
@@ -706,7 +718,7 @@ def plain_components(comps: Sequence[Component]) -> list[Component]:
 
 
 def guided_components(task: Task, comps: Sequence[Component], plan: Plan | None,
-                      max_programs: int | None) -> tuple[list[Component], int]:
+                      max_programs: int | None) -> tuple[list[Component], int, float | None]:
     """``comps`` ordered and priced by the guide's ``plan`` (unchanged without one), and the cost level at which
     the pointwise function searches start (``pointwise_from`` of :func:`synthesize`).
 
@@ -714,12 +726,18 @@ def guided_components(task: Task, comps: Sequence[Component], plan: Plan | None,
     filter or zip, the function searches that build one wait until the direct programs of cost <= 5 are
     tried. Only under a program budget: a wrong guess then costs programs, not the answer (they still run
     when the budget stops the enumeration); under a time budget the clock would leave them none.
+
+    The same vote splits the budget: the third value is the function searches' share of it
+    (``pointwise_share`` of :func:`synthesize`; None: the default), :data:`POINTWISE_GUIDED` when most of
+    the vote expects a map or filter (a deep predicate needs more than the default share to be reached).
     """
     if plan is None:
-        return list(comps), 1
+        return list(comps), 1, None
     late = (bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5 and max_programs is not None
             and task.output_type == "list[int]")
-    return apply_plan(comps, plan), POINTWISE_LATE if late else 1
+    early = (bool(plan.ballots) and plan.share(POINTWISE_OPS) >= 0.5 and max_programs is not None
+             and task.output_type == "list[int]")
+    return apply_plan(comps, plan), POINTWISE_LATE if late else 1, POINTWISE_GUIDED if early else None
 
 
 class SearchProposer:
@@ -772,11 +790,12 @@ class SearchProposer:
         plain, seed, counted = self._portfolio.choose(task, seed, guided=plan is not None and bool(plan.scores))
         if plain:
             comps, plan = plain_components(comps), None
-        comps, pointwise_from = guided_components(task, comps, plan, self.max_programs)
+        comps, pointwise_from, pointwise_share = guided_components(task, comps, plan, self.max_programs)
         late = pointwise_from > 1
         payload = {"task": task.to_dict(), "components": to_spec(comps), "budget_seconds": budget_seconds,
                    "max_programs": self.max_programs, "seed": seed,
-                   "max_memory_mb": max(256, self.memory_mb // 3), "pointwise_from": pointwise_from}
+                   "max_memory_mb": max(256, self.memory_mb // 3), "pointwise_from": pointwise_from,
+                   "pointwise_share": pointwise_share}
         t0 = time.perf_counter()
         limits = Limits(cpu_seconds=budget_seconds + 10, wall_seconds=budget_seconds * 2 + 15,
                         memory_mb=self.memory_mb)
@@ -797,6 +816,7 @@ class SearchProposer:
                             "seconds": v.get("seconds"), "cost": v.get("cost"),
                             **({"guide": plan.neighbours[:3]} if plan is not None and plan.neighbours else {}),
                             **({"pointwise": "late"} if late else {}),
+                            **({"pointwise_share": pointwise_share} if pointwise_share is not None else {}),
                             **({"plain": "a retry after a failed guided search: no learned skills, no guide"}
                                if plain else {}),
                             **({"node": v["node"]} if v.get("node") else {})})
