@@ -102,7 +102,7 @@ from .constants import contains_piece, int_constants, int_domain, list_constants
 from .enumerate import Enumerator, Found, Stop, is_list
 from .formats import pattern_type, patterns
 from .fragments import body_fragments, lambda_fragments
-from .pointwise import SOURCE_MAX_COST, Pointwise, outer_values
+from .pointwise import SOLVE_PROGRAMS, SOURCE_MAX_COST, Pointwise, outer_values
 from .records import (
     GENERIC,
     build_record,
@@ -728,8 +728,10 @@ def guided_components(task: Task, comps: Sequence[Component], plan: Plan | None,
     when the budget stops the enumeration); under a time budget the clock would leave them none.
 
     The same vote splits the budget: the third value is the function searches' share of it
-    (``pointwise_share`` of :func:`synthesize`; None: the default), :data:`POINTWISE_GUIDED` when most of
-    the vote expects a map or filter (a deep predicate needs more than the default share to be reached).
+    (``pointwise_share`` of :func:`synthesize`; None: the default), up to :data:`POINTWISE_GUIDED` when
+    most of the vote expects a map or filter (a deep predicate needs more than the default share of a small
+    budget to be reached), but no more than one function search may spend
+    (:data:`~evoskill.synth.pointwise.SOLVE_PROGRAMS`).
     """
     if plan is None:
         return list(comps), 1, None
@@ -737,7 +739,11 @@ def guided_components(task: Task, comps: Sequence[Component], plan: Plan | None,
             and task.output_type == "list[int]")
     early = (bool(plan.ballots) and plan.share(POINTWISE_OPS) >= 0.5 and max_programs is not None
              and task.output_type == "list[int]")
-    return apply_plan(comps, plan), POINTWISE_LATE if late else 1, POINTWISE_GUIDED if early else None
+    # never more than one function search can spend on its own: where the default share already holds one
+    # (100,000 programs and up), nothing moves
+    share = min(POINTWISE_GUIDED, SOLVE_PROGRAMS / max_programs) if early and max_programs else POINTWISE_SHARE
+    return (apply_plan(comps, plan), POINTWISE_LATE if late else 1,
+            share if share > POINTWISE_SHARE else None)
 
 
 class SearchProposer:
