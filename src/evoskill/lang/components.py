@@ -389,8 +389,8 @@ def trusted_functions(base: Mapping[str, Callable[..., Any]], programs: Mapping[
 
 
 def function_table(components: Iterable[Component]) -> dict[str, Callable[..., Any]]:
-    """Every primitive's Python function, then each of ``components``' (a learned skill's overrides none):
-    what a program over these components is compiled against."""
+    """The primitives' Python functions and each of ``components``' by its name: what a program over these
+    components is compiled against."""
     return {**FUNCTIONS, **{c.name: c.fn for c in components}}
 
 

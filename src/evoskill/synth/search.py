@@ -229,7 +229,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
     level; the guide defers them to :data:`POINTWISE_LATE` for tasks like ones that never needed them). If
     the enumeration stops before that level, they run then, with their own share of the budget.
     ``pointwise_share``: that share (default :data:`POINTWISE_SHARE`); under ``max_programs`` the
-    enumeration's count moves the other way, so the two together never exceed ``1.5 * max_programs``.
+    enumeration's count moves the other way, so the two together never exceed
+    ``(1 + POINTWISE_SHARE) * max_programs``.
     """
     t0, c0 = time.perf_counter(), _cpu()
     deadline = t0 + budget_seconds
@@ -618,7 +619,8 @@ def search_job(payload: dict[str, Any]) -> dict[str, Any]:
                      max_programs=payload.get("max_programs"), seed=int(payload.get("seed", 0)),
                      max_memory_mb=int(payload.get("max_memory_mb", 1000)),
                      pointwise_from=int(payload.get("pointwise_from", 1)),
-                     pointwise_share=payload.get("pointwise_share"))
+                     pointwise_share=(None if payload.get("pointwise_share") is None
+                                      else float(payload["pointwise_share"])))
     return {"solved": res.solved, "program": res.source, "programs_tried": res.programs_tried,
             "seconds": res.seconds, "cpu_seconds": res.cpu_seconds, "cost": res.cost}
 
