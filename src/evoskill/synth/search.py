@@ -344,8 +344,8 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
                 fallback = mapped
         except Stop:
             pass
-    if result is None and fallback is not None:
-        result = fallback
+    if result is None and fallback is not None and not _lucky_split(fallback[1]):
+        result = fallback  # the budget ran out before direct programs of nearly its cost were ruled out
     if pointwise is not None:
         en.tried += pointwise.solver.tried
     en.tried += sub_tried
@@ -357,6 +357,16 @@ def synthesize(task: Task, components: Sequence[Component] | None = None, *, bud
             result = (result[0], slim)
     return SearchResult(result is not None, result[1] if result else None, en.tried,
                         time.perf_counter() - t0, _cpu() - c0, result[0] if result else 0)
+
+
+def _lucky_split(expr: Expr) -> bool:
+    """A conditional whose test is a parity (:data:`~.conditionals.ARBITRARY`): not an answer when the budget
+    ran out before direct programs of nearly its cost were ruled out. On lists-rule at 10,000 programs such
+    answers were `c036_1` and `c139_1`, which failed their held-out examples at every seed, and `c120_1`,
+    whose rule is the parity of the length: it is then found as a map whose function holds the test
+    (docs/LEARNING.md, ninth pass)."""
+    return (isinstance(expr, Call) and expr.op in IF_OPS.values() and isinstance(expr.args[0], Call)
+            and expr.args[0].op in ARBITRARY)
 
 
 def _pointwise_share(budget_seconds: float, max_programs: int | None, share: float = POINTWISE_SHARE) -> int:
