@@ -747,15 +747,14 @@ def guided_components(task: Task, comps: Sequence[Component], plan: Plan | None,
     """
     if plan is None:
         return list(comps), 1, None
-    late = (bool(plan.ballots) and plan.share(POINTWISE_OPS) < 0.5 and max_programs is not None
-            and task.output_type == "list[int]")
-    early = (bool(plan.ballots) and plan.share(POINTWISE_OPS) >= 0.5 and max_programs is not None
-             and task.output_type == "list[int]")
+    if not (plan.ballots and max_programs is not None and task.output_type == "list[int]"):
+        return apply_plan(comps, plan), 1, None
+    if plan.share(POINTWISE_OPS) < 0.5:
+        return apply_plan(comps, plan), POINTWISE_LATE, None
     # never more than one function search can spend on its own: where the default share already holds one
     # (100,000 programs and up), nothing moves
-    share = min(POINTWISE_GUIDED, SOLVE_PROGRAMS / max_programs) if early and max_programs else POINTWISE_SHARE
-    return (apply_plan(comps, plan), POINTWISE_LATE if late else 1,
-            share if share > POINTWISE_SHARE else None)
+    share = min(POINTWISE_GUIDED, SOLVE_PROGRAMS / max_programs)
+    return apply_plan(comps, plan), 1, share if share > POINTWISE_SHARE else None
 
 
 class SearchProposer:
