@@ -204,6 +204,8 @@ def test_practice_interrupted_goes_on_when_run_again(tmp_path: Path) -> None:
         pytest.skip("practice finished before it could be interrupted")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0 and (run / "report.json").exists():
+        pytest.skip("practice finished before the signal reached it")  # a race on a fast machine, not a fault
     assert proc.returncode == 130 and "run the same command with --run-dir DIR again" in err
     assert not (run / "report.json").exists()
     before = [json.loads(x)["task"] for x in attempts_file.read_text().splitlines()]
